@@ -1,0 +1,137 @@
+"""recommendarr serve | worker | clock | db init | demo | bench quality."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from recommendarr.settings import Settings, load_settings
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from recommendarr.http.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.embedded_broker:
+        logging.getLogger(__name__).error(
+            "`worker` needs REDIS_URL: without it, `serve` runs the actors in its own process"
+        )
+        return 2
+    from recommendarr.runtime import start_runtime
+
+    runtime = start_runtime(settings, role="worker")
+    try:
+        wait_for_signal()
+    finally:
+        runtime.stop()
+    return 0
+
+
+def cmd_clock(settings: Settings, args: argparse.Namespace) -> int:
+    from recommendarr import functions as _functions  # noqa: F401 - declares every actor
+    from recommendarr.clock import run_clock
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_clock(stop)
+    return 0
+
+
+def cmd_db_init(settings: Settings, args: argparse.Namespace) -> int:
+    from recommendarr.shared import db
+
+    url = db.resolve_database_url(settings)
+    db.apply_schema(url, settings.embedding_dim)
+    print(f"schema applied to {db.describe_url(url)}")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from recommendarr.demo.run import run_demo
+
+    update: dict[str, object] = {"port": args.port if args.port is not None else settings.port}
+    if args.data_dir:
+        update["data_dir"] = Path(args.data_dir)
+    return run_demo(settings.model_copy(update=update), once=args.once, limit=args.limit)
+
+
+def cmd_bench_quality(settings: Settings, args: argparse.Namespace) -> int:
+    from bench.quality.cli import main as quality_main
+
+    argv = ["--ratings", args.ratings, "--items", args.items, "--out", args.out]
+    return int(quality_main(argv + list(args.extra)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recommendarr", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="the HTTP API (and, without REDIS_URL, the actors)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=cmd_serve)
+    commands.add_parser("worker", help="run actors from Redis (needs REDIS_URL)").set_defaults(
+        run=cmd_worker
+    )
+    commands.add_parser("clock", help="send scheduled messages (run exactly one)").set_defaults(
+        run=cmd_clock
+    )
+    database = commands.add_parser("db", help="database commands")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    database_commands.add_parser("init", help="apply schema.sql").set_defaults(run=cmd_db_init)
+    demo = commands.add_parser("demo", help="serve a demo household on localhost")
+    demo.add_argument("--once", action="store_true", help="print each user's picks and exit")
+    demo.add_argument("--port", type=int, help="HTTP port (default 8000; 0 picks a free one)")
+    demo.add_argument("--data-dir", help="where the demo's embedded PostgreSQL lives")
+    demo.add_argument("--limit", type=int, default=10)
+    demo.set_defaults(run=cmd_demo)
+    bench = commands.add_parser("bench", help="benchmarks")
+    bench_commands = bench.add_subparsers(dest="bench_command", required=True)
+    quality = bench_commands.add_parser("quality", help="offline ranking quality vs baselines")
+    quality.add_argument("--ratings", required=True)
+    quality.add_argument("--items", required=True)
+    quality.add_argument("--out", default="report.json")
+    quality.add_argument("extra", nargs=argparse.REMAINDER)
+    quality.set_defaults(run=cmd_bench_quality)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    configure_logging(settings)
+    code: int = args.run(settings, args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""on_watch_event(inbox_id): turn one recorded webhook into a watch event and its follow-ups."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import dramatiq
+
+from recommendarr import broker as _broker  # noqa: F401 - declares the broker before the actor
+from recommendarr.functions.embed_item import embed_item
+from recommendarr.functions.refresh_profile import refresh_profile
+from recommendarr.shared import resources
+from recommendarr.shared.db import Connection
+from recommendarr.shared.domain.tautulli import (
+    IgnoredEvent,
+    LibraryRef,
+    PayloadError,
+    PlaybackEvent,
+    TitleRef,
+    parse_tautulli,
+)
+from recommendarr.shared.errors import Permanent
+from recommendarr.shared.store import events, inbox, items, libraries, users
+
+log = logging.getLogger(__name__)
+FINISHED_STATES = frozenset({"done", "ignored", "failed"})
+
+
+@dataclass
+class FollowUps:
+    """Messages to send once the transaction has committed."""
+
+    embed_item_ids: list[int] = field(default_factory=list)
+    refresh_user_ids: list[int] = field(default_factory=list)
+
+
+@dramatiq.actor(
+    actor_name="on_watch_event",
+    queue_name="events",
+    max_retries=5,
+    min_backoff=1_000,
+    max_backoff=60_000,
+    time_limit=30_000,
+    throws=(Permanent,),
+)
+def on_watch_event(inbox_id: int) -> None:
+    with resources.current().pool.connection() as conn:
+        with conn.transaction():
+            row = inbox.lock(conn, inbox_id)
+            if row is None:
+                log.warning("inbox row %s is gone; nothing to do", inbox_id)
+                return
+            if row["state"] in FINISHED_STATES:
+                return
+            # "recorded" means an earlier delivery committed but may have died before sending:
+            # send again; every downstream actor is a no-op when its work is already done.
+            resuming = row["state"] == "recorded"
+            follow_ups = record(conn, inbox_id, bytes(row["body"]), resuming)
+        send(follow_ups)
+        if follow_ups is not None:
+            inbox.set_state(conn, inbox_id, "done")
+            conn.commit()
+
+
+def record(conn: Connection, inbox_id: int, body: bytes, resuming: bool) -> FollowUps | None:
+    """Write what the webhook says; None when it says nothing to act on (state records why)."""
+    try:
+        event = parse_tautulli(body)
+    except PayloadError as exc:
+        inbox.set_state(conn, inbox_id, "failed", str(exc))
+        return None
+    if isinstance(event, IgnoredEvent):
+        inbox.set_state(conn, inbox_id, "ignored", event.reason)
+        return None
+    if event.title.tmdb_id is None:
+        inbox.set_state(
+            conn,
+            inbox_id,
+            "ignored",
+            f"{event.title.title!r} has no TMDB id: its Plex library uses an agent without "
+            "tmdb guids; it will map once TMDB title search is configured",
+        )
+        return None
+    follow_ups = FollowUps()
+    item_id, created = ensure_title(conn, event.title)
+    if created or resuming:
+        follow_ups.embed_item_ids.append(item_id)
+    library_id = ensure_library_item(conn, event.library, event.title, item_id)
+    if isinstance(event, PlaybackEvent):
+        record_playback(conn, event, inbox_id, item_id, library_id, follow_ups, resuming)
+    inbox.set_state(conn, inbox_id, "recorded")
+    return follow_ups
+
+
+def ensure_title(conn: Connection, title: TitleRef) -> tuple[int, bool]:
+    assert title.tmdb_id is not None
+    return items.ensure_item(
+        conn, title.tmdb_id, title.media_type, title.title, title.year, title.genres
+    )
+
+
+def ensure_library_item(conn: Connection, ref: LibraryRef, title: TitleRef, item_id: int) -> int:
+    server_id = libraries.upsert_server(conn, "plex", ref.server_id)
+    library_id = libraries.upsert_library(
+        conn, server_id, ref.section_id, ref.library_name, libraries.domain_for(title.media_type)
+    )
+    libraries.upsert_library_item(conn, library_id, item_id, ref.rating_key)
+    return library_id
+
+
+def record_playback(
+    conn: Connection,
+    event: PlaybackEvent,
+    inbox_id: int,
+    item_id: int,
+    library_id: int,
+    follow_ups: FollowUps,
+    resuming: bool,
+) -> None:
+    user_id = users.upsert_tautulli_user(conn, event.user_key, event.username, event.friendly_name)
+    # A user who played from a library can see it; a library sync replaces the guess.
+    users.grant_library(conn, user_id, library_id, granted_by="observed")
+    event_id = events.insert(conn, event, inbox_id, user_id, item_id, library_id)
+    if (event_id is not None or resuming) and event.ends_a_viewing:
+        follow_ups.refresh_user_ids.append(user_id)
+
+
+def send(follow_ups: FollowUps | None) -> None:
+    if follow_ups is None:
+        return
+    for item_id in follow_ups.embed_item_ids:
+        embed_item.send(item_id)
+    for user_id in follow_ups.refresh_user_ids:
+        refresh_profile.send(user_id)

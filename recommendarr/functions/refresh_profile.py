@@ -1,0 +1,69 @@
+"""refresh_profile(user_id): rebuild the user's taste profiles when their inputs changed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import dramatiq
+
+from recommendarr import broker as _broker  # noqa: F401 - declares the broker before the actor
+from recommendarr.functions.rank_user import rank_user
+from recommendarr.shared import resources
+from recommendarr.shared.db import Connection
+from recommendarr.shared.domain.taste import build_profile, input_hash, summarize_titles
+from recommendarr.shared.errors import Permanent
+from recommendarr.shared.store import events as event_store
+from recommendarr.shared.store import profiles, users
+
+log = logging.getLogger(__name__)
+
+
+@dramatiq.actor(
+    actor_name="refresh_profile",
+    queue_name="profiles",
+    max_retries=3,
+    min_backoff=1_000,
+    max_backoff=30_000,
+    time_limit=60_000,
+    throws=(Permanent,),
+)
+def refresh_profile(user_id: int) -> None:
+    res = resources.current()
+    with res.pool.connection() as conn, conn.transaction():
+        if users.get(conn, user_id) is None:
+            log.warning("user %s is gone; no profile to refresh", user_id)
+            return
+        profiles.lock_user(conn, user_id)
+        changed = rebuild(conn, user_id, res.embedder.model_name)
+    if changed:
+        rank_user.send(user_id)
+
+
+def rebuild(conn: Connection, user_id: int, model: str) -> bool:
+    """Rebuild every domain whose inputs changed; True when any profile was written."""
+    viewings = event_store.viewings(conn, user_id)
+    item_ids = {v.item_id for v in viewings}
+    vectors = profiles.vectors_for(conn, item_ids, model)
+    facts = profiles.facts_for(conn, item_ids)
+    titles = summarize_titles(viewings)
+    stored = profiles.stored_hashes(conn, user_id)
+    domains = sorted({t.domain for t in titles})
+    now = datetime.now(UTC)
+    changed = False
+    for domain in domains:
+        domain_viewings = [v for v in viewings if v.domain == domain]
+        digest = input_hash(
+            domain_viewings,
+            model,
+            (i for i in vectors if i in {v.item_id for v in domain_viewings}),
+        )
+        if stored.get(domain) == digest:
+            continue
+        profile = build_profile(domain, titles, vectors, facts, now)
+        profiles.save(conn, user_id, profile, model, digest)
+        changed = True
+    if set(stored) - set(domains):
+        profiles.delete_other_domains(conn, user_id, domains)
+        changed = True
+    return changed

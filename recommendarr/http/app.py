@@ -1,0 +1,66 @@
+"""create_app(settings): the thin HTTP layer. Validates, records, enqueues, reads results."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from recommendarr.http.openapi import Endpoint, build_document
+from recommendarr.http.routes import health, jobs, recommendations, users, webhooks
+from recommendarr.runtime import Runtime, start_runtime
+from recommendarr.settings import Settings
+
+log = logging.getLogger(__name__)
+PREFIX = "/api/v1"
+ROUTE_TABLE: list[tuple[Endpoint, Callable[..., Any]]] = [
+    *health.ROUTES,
+    *webhooks.ROUTES,
+    *users.ROUTES,
+    *recommendations.ROUTES,
+    *jobs.ROUTES,
+]
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(
+        {"error": {"status": exc.status_code, "message": exc.detail}},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+    """With `runtime` given (tests, the demo), the caller owns resources and workers."""
+    document = build_document([e for e, _ in ROUTE_TABLE], PREFIX)
+
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(document)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = runtime is None
+        active = runtime or start_runtime(settings, role="serve")
+        app.state.resources = active.resources
+        app.state.secret_hashes = active.secret_hashes
+        try:
+            yield
+        finally:
+            if owned:
+                active.stop()
+
+    routes = [Route(f"{PREFIX}/openapi.json", openapi, methods=["GET"])]
+    routes += [Route(PREFIX + e.path, handler, methods=[e.method]) for e, handler in ROUTE_TABLE]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )

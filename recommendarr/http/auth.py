@@ -1,0 +1,79 @@
+"""Who is calling: the admin, a user (who may only see themselves), or a webhook sender."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from recommendarr.shared.store import secrets
+from recommendarr.shared.store import users as user_store
+
+
+@dataclass(frozen=True)
+class Principal:
+    is_admin: bool
+    user_id: int | None
+
+    def may_see(self, user_id: int) -> bool:
+        return self.is_admin or self.user_id == user_id
+
+
+@dataclass(frozen=True)
+class SecretHashes:
+    """Loaded once at start-up; the tokens themselves are never kept."""
+
+    admin: bytes
+    webhook: bytes
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(401, "missing bearer token: send 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def authenticate(request: Request) -> Principal:
+    token_hash = secrets.digest(bearer_token(request))
+    hashes: SecretHashes = request.app.state.secret_hashes
+    if hmac.compare_digest(token_hash, hashes.admin):
+        return Principal(is_admin=True, user_id=None)
+    with request.app.state.resources.pool.connection() as conn:
+        user_id = secrets.user_for_token(conn, token_hash)
+    if user_id is None:
+        raise HTTPException(401, "unknown or revoked token")
+    return Principal(is_admin=False, user_id=user_id)
+
+
+def require_admin(request: Request) -> Principal:
+    principal = authenticate(request)
+    if not principal.is_admin:
+        raise HTTPException(403, "this endpoint needs the admin token")
+    return principal
+
+
+def visible_user(request: Request, user_id: int) -> dict[str, object]:
+    """The user row if the caller may see it; another user's id looks exactly like a missing one."""
+    principal = authenticate(request)
+    if not principal.may_see(user_id):
+        raise HTTPException(404, f"no user {user_id}")
+    with request.app.state.resources.pool.connection() as conn:
+        row = user_store.get(conn, user_id)
+    if row is None:
+        raise HTTPException(404, f"no user {user_id}")
+    return row
+
+
+def check_webhook_token(request: Request) -> None:
+    given = request.query_params.get("token") or request.headers.get("x-recommendarr-token")
+    if not given:
+        raise HTTPException(
+            401, "missing webhook token: add ?token=<RECOMMENDARR_WEBHOOK_TOKEN> to the URL"
+        )
+    hashes: SecretHashes = request.app.state.secret_hashes
+    if not hmac.compare_digest(secrets.digest(given), hashes.webhook):
+        raise HTTPException(401, "wrong webhook token")

@@ -1,0 +1,81 @@
+"""POST /webhooks/tautulli: validate, record in the inbox, enqueue, answer 202."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from recommendarr.functions.on_watch_event import on_watch_event
+from recommendarr.http.auth import check_webhook_token
+from recommendarr.http.openapi import Endpoint, Param
+from recommendarr.http.schemas import Accepted
+from recommendarr.shared.domain.tautulli import PayloadError, parse_tautulli
+from recommendarr.shared.resources import Resources
+from recommendarr.shared.store import inbox, jobs
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 256 * 1024
+
+
+async def read_capped_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def record_and_enqueue(
+    resources: Resources, source: str, content_type: str, body: bytes
+) -> Accepted:
+    with resources.pool.connection() as conn, conn.transaction():
+        inbox_id = inbox.record(conn, source, content_type, body)
+        job_id = jobs.create(conn, f"webhook:{source}", user_id=None, subject_id=inbox_id)
+    try:
+        on_watch_event.send_with_options(args=(inbox_id,), options={"job_id": job_id})
+    except Exception:
+        # The body is committed; the inbox reconciler sends it again, so it is not lost.
+        log.exception(
+            "could not enqueue inbox row %s; it stays 'received' for the reconciler", inbox_id
+        )
+    return Accepted(job_id=job_id, inbox_id=inbox_id)
+
+
+async def tautulli_webhook(request: Request) -> JSONResponse:
+    check_webhook_token(request)
+    body = await read_capped_body(request, MAX_BODY_BYTES)
+    try:
+        parse_tautulli(body)
+    except PayloadError as exc:
+        raise HTTPException(400 if exc.field == "body" else 422, str(exc)) from exc
+    content_type = request.headers.get("content-type", "application/json")[:100]
+    accepted = await run_in_threadpool(
+        record_and_enqueue, request.app.state.resources, "tautulli", content_type, body
+    )
+    return JSONResponse(accepted.model_dump(), status_code=202)
+
+
+ROUTES = [
+    (
+        Endpoint(
+            "POST",
+            "/webhooks/tautulli",
+            "Receive a Tautulli webhook (the recommended JSON template)",
+            {202: Accepted},
+            auth="webhook",
+            params=(Param("token", "query", {"type": "string"}, description="webhook secret"),),
+            raw_body="application/json",
+            tags=("webhooks",),
+        ),
+        tautulli_webhook,
+    ),
+]

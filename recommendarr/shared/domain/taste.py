@@ -1,0 +1,204 @@
+"""From raw viewings to a taste profile. Watched is not liked: completion, rewatches, abandons
+and ratings decide how much (and in which direction) a title counts.
+
+The weights are DESIGN section 6's seeds, to be tuned by the offline evaluation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+COMPLETION_WEIGHT = 0.35
+REWATCH_WEIGHT = 0.20
+RATING_WEIGHT = 0.15
+COMPLETED_AT = 0.85
+ABANDONED_BELOW = 0.20
+RECENCY_HALF_LIFE_DAYS = 180.0
+DOMAINS = ("movies", "tv", "anime")
+
+
+@dataclass(frozen=True)
+class Viewing:
+    item_id: int
+    domain: str
+    action: str
+    progress: float | None
+    rating: float | None
+    session_key: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class TitleHistory:
+    """Everything one user did with one title."""
+
+    item_id: int
+    domain: str
+    max_progress: float
+    completions: int
+    abandoned: bool
+    rating: float | None
+    last_seen: datetime
+
+    @property
+    def finished(self) -> bool:
+        return self.completions > 0
+
+
+@dataclass(frozen=True)
+class TitleFacts:
+    """The facts of a watched title the profile keeps affinities for."""
+
+    title: str
+    genres: tuple[str, ...] = ()
+    directors: tuple[str, ...] = ()
+    cast: tuple[str, ...] = ()
+    tmdb_id: int | None = None
+    media_type: str | None = None
+
+
+@dataclass
+class TasteProfile:
+    domain: str
+    centroid: np.ndarray | None
+    anti_profile: np.ndarray | None
+    item_weights: dict[int, float] = field(default_factory=dict)
+    abandoned: dict[int, float] = field(default_factory=dict)
+    genre_weights: dict[str, float] = field(default_factory=dict)
+    person_weights: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_titles(self) -> int:
+        return len(self.item_weights) + len(self.abandoned)
+
+
+def summarize_titles(viewings: Iterable[Viewing]) -> list[TitleHistory]:
+    by_item: dict[int, list[Viewing]] = defaultdict(list)
+    for viewing in viewings:
+        by_item[viewing.item_id].append(viewing)
+    return [summarize_title(item_id, rows) for item_id, rows in sorted(by_item.items())]
+
+
+def summarize_title(item_id: int, rows: Sequence[Viewing]) -> TitleHistory:
+    progresses = [r.progress for r in rows if r.progress is not None]
+    max_progress = max(progresses, default=0.0)
+    completed_sessions = {
+        r.session_key or r.occurred_at.date().isoformat()
+        for r in rows
+        if r.action == "watched" or (r.action == "stop" and (r.progress or 0.0) >= COMPLETED_AT)
+    }
+    ratings = [r.rating for r in sorted(rows, key=lambda r: r.occurred_at) if r.rating is not None]
+    stopped = any(r.action == "stop" for r in rows)
+    return TitleHistory(
+        item_id=item_id,
+        domain=rows[0].domain,
+        max_progress=max_progress,
+        completions=len(completed_sessions),
+        abandoned=stopped and not completed_sessions and max_progress < ABANDONED_BELOW,
+        rating=ratings[-1] if ratings else None,
+        last_seen=max(r.occurred_at for r in rows),
+    )
+
+
+def recency_decay(last_seen: datetime, now: datetime) -> float:
+    age_days = max(0.0, (now - last_seen).total_seconds() / 86400.0)
+    return math.pow(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
+
+
+def rating_term(rating: float | None) -> float:
+    """Ratings are on 0-10 (Plex) or 0-5 stars scaled to 10; 6/10 is neutral."""
+    if rating is None:
+        return 0.0
+    return max(-1.0, min(1.0, (rating - 6.0) / 4.0))
+
+
+def positive_weight(title: TitleHistory, now: datetime) -> float:
+    """How much a title pulls the profile towards itself (0 for abandons and dislikes)."""
+    if title.abandoned:
+        return 0.0
+    weight = COMPLETION_WEIGHT * title.max_progress
+    weight += REWATCH_WEIGHT * min(1.0, float(max(0, title.completions - 1)))
+    weight += RATING_WEIGHT * rating_term(title.rating)
+    return max(0.0, weight) * recency_decay(title.last_seen, now)
+
+
+def negative_weight(title: TitleHistory, now: datetime) -> float:
+    """Abandoned early is a strong negative; a low rating is one too."""
+    weight = 0.0
+    if title.abandoned:
+        weight += 1.0 - title.max_progress / ABANDONED_BELOW * 0.5
+    if title.rating is not None and rating_term(title.rating) < 0:
+        weight += -rating_term(title.rating)
+    return weight * recency_decay(title.last_seen, now)
+
+
+def build_profile(
+    domain: str,
+    titles: Sequence[TitleHistory],
+    vectors: Mapping[int, np.ndarray],
+    facts: Mapping[int, TitleFacts],
+    now: datetime,
+) -> TasteProfile:
+    profile = TasteProfile(domain=domain, centroid=None, anti_profile=None)
+    for title in titles:
+        if title.domain != domain:
+            continue
+        positive = positive_weight(title, now)
+        negative = negative_weight(title, now)
+        if positive > 0:
+            profile.item_weights[title.item_id] = round(positive, 6)
+        if negative > 0:
+            profile.abandoned[title.item_id] = round(negative, 6)
+    profile.centroid = weighted_mean(profile.item_weights, vectors)
+    profile.anti_profile = weighted_mean(profile.abandoned, vectors)
+    profile.genre_weights = affinities(profile.item_weights, facts, lambda f: f.genres)
+    profile.person_weights = affinities(
+        profile.item_weights, facts, lambda f: (*f.directors, *f.cast[:3])
+    )
+    return profile
+
+
+def weighted_mean(
+    weights: Mapping[int, float], vectors: Mapping[int, np.ndarray]
+) -> np.ndarray | None:
+    present = [(vectors[i], w) for i, w in weights.items() if i in vectors and w > 0]
+    if not present:
+        return None
+    total = np.sum([v * w for v, w in present], axis=0)
+    norm = float(np.linalg.norm(total))
+    return None if norm == 0.0 else (total / norm).astype(np.float32)
+
+
+def affinities(
+    weights: Mapping[int, float],
+    facts: Mapping[int, TitleFacts],
+    keys: Callable[[TitleFacts], Iterable[str]],
+) -> dict[str, float]:
+    """Each genre's or person's share of the user's positive weight, top scaled to 1."""
+    totals: dict[str, float] = defaultdict(float)
+    for item_id, weight in weights.items():
+        if item_id in facts:
+            for key in keys(facts[item_id]):
+                totals[key] += weight
+    if not totals:
+        return {}
+    top = max(totals.values())
+    return {k: round(v / top, 4) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])[:50]}
+
+
+def input_hash(viewings: Sequence[Viewing], model: str, vector_ids: Iterable[int]) -> str:
+    """What a profile was built from; equal hashes mean a rebuild would change nothing."""
+    digest = hashlib.sha256(model.encode())
+    for v in sorted(viewings, key=lambda v: (v.item_id, v.occurred_at, v.action)):
+        digest.update(
+            f"{v.item_id}|{v.action}|{v.progress}|{v.rating}|{v.occurred_at.isoformat()}".encode()
+        )
+    digest.update(",".join(str(i) for i in sorted(vector_ids)).encode())
+    return digest.hexdigest()[:32]

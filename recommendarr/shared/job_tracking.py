@@ -1,0 +1,62 @@
+"""Moves a job row through its states as its message is processed.
+
+A message sent on behalf of a job carries `job_id` in its options. A message without one that
+exhausts its retries gets a job row of its own, so no failure is only in a log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dramatiq
+from dramatiq.broker import MessageProxy
+from dramatiq.middleware import Middleware
+
+from recommendarr.shared import resources
+from recommendarr.shared.store import jobs
+
+log = logging.getLogger(__name__)
+
+
+class JobTracking(Middleware):
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        job_id = message.options.get("job_id")
+        if job_id is None:
+            return
+        with resources.current().pool.connection() as conn:
+            jobs.mark_running(conn, int(job_id))
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        job_id = message.options.get("job_id")
+        with resources.current().pool.connection() as conn:
+            if exception is None:
+                if job_id is not None:
+                    jobs.mark_done(conn, int(job_id), result if isinstance(result, dict) else None)
+                return
+            error = f"{type(exception).__name__}: {exception}"
+            if not message.failed:
+                if job_id is not None:
+                    jobs.mark_retrying(conn, int(job_id), error)
+                return
+            if job_id is None:
+                job_id = jobs.record_failed_message(
+                    conn, message.actor_name, first_int_arg(message), error
+                )
+            else:
+                jobs.mark_failed(conn, int(job_id), error)
+        log.error(
+            "%s(%s) failed for good: %s [job %s]", message.actor_name, message.args, error, job_id
+        )
+
+
+def first_int_arg(message: MessageProxy) -> int | None:
+    args = message.args
+    return int(args[0]) if args and isinstance(args[0], int) else None

@@ -1,0 +1,61 @@
+"""Process-wide resources, built once at worker boot or app start-up, never at import."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+from psycopg_pool import ConnectionPool
+
+from recommendarr.settings import Settings
+from recommendarr.shared import db
+from recommendarr.shared.embeddings import EmbeddingProvider, build_embedding_provider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resources:
+    settings: Settings
+    database_url: str
+    pool: ConnectionPool[db.Connection]
+    http: httpx.Client
+    embedder: EmbeddingProvider
+
+    def close(self) -> None:
+        self.http.close()
+        self.pool.close()
+
+
+_installed: list[Resources] = []
+
+
+def build(settings: Settings) -> Resources:
+    url = db.resolve_database_url(settings)
+    db.apply_schema(url, settings.embedding_dim)
+    pool = db.open_pool(url, settings.db_pool_size)
+    http = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+    embedder = build_embedding_provider(settings, http)
+    log.info(
+        "database %s (%s); embeddings %s",
+        db.describe_url(url),
+        "embedded PostgreSQL" if settings.embedded_database else "DATABASE_URL",
+        embedder.model_name,
+    )
+    return Resources(settings, url, pool, http, embedder)
+
+
+def install(resources: Resources) -> None:
+    _installed.clear()
+    _installed.append(resources)
+
+
+def uninstall() -> None:
+    _installed.clear()
+
+
+def current() -> Resources:
+    if not _installed:
+        raise RuntimeError("resources are built at worker boot or app start-up; none are installed")
+    return _installed[0]

@@ -1,0 +1,80 @@
+"""Normalized watch events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recommendarr.shared.db import Connection
+from recommendarr.shared.domain.taste import Viewing
+from recommendarr.shared.domain.tautulli import PlaybackEvent
+
+
+def insert(
+    conn: Connection,
+    event: PlaybackEvent,
+    inbox_id: int,
+    user_id: int,
+    item_id: int,
+    library_id: int | None,
+) -> int | None:
+    """The new event's id, or None when the same event was already recorded."""
+    row = conn.execute(
+        "INSERT INTO watch_events (event_key, inbox_id, source, user_id, item_id, library_id, "
+        "action, progress, duration_s, session_key, occurred_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (event_key) DO NOTHING RETURNING id",
+        (
+            event.event_key,
+            inbox_id,
+            event.source,
+            user_id,
+            item_id,
+            library_id,
+            event.action,
+            event.progress,
+            event.duration_s,
+            event.session_key,
+            event.occurred_at,
+        ),
+    ).fetchone()
+    return None if row is None else int(row["id"])
+
+
+def viewings(conn: Connection, user_id: int) -> list[Viewing]:
+    rows = conn.execute(
+        "SELECT w.item_id, w.action, w.progress, w.rating, w.session_key, w.occurred_at, "
+        "coalesce(l.domain, CASE WHEN i.media_type = 'tv' THEN 'tv' ELSE 'movies' END) AS domain "
+        "FROM watch_events w JOIN items i ON i.id = w.item_id "
+        "LEFT JOIN libraries l ON l.id = w.library_id "
+        "WHERE w.user_id = %s AND (w.library_id IS NULL OR w.library_id IN "
+        "  (SELECT library_id FROM user_library_access WHERE user_id = %s)) "
+        "ORDER BY w.occurred_at, w.id",
+        (user_id, user_id),
+    ).fetchall()
+    return [
+        Viewing(
+            item_id=int(r["item_id"]),
+            domain=str(r["domain"]),
+            action=str(r["action"]),
+            progress=r["progress"],
+            rating=r["rating"],
+            session_key=r["session_key"],
+            occurred_at=r["occurred_at"],
+        )
+        for r in rows
+    ]
+
+
+def history(
+    conn: Connection, user_id: int, limit: int, before_id: int | None
+) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT w.id, w.action, w.progress, w.duration_s, w.rating, w.occurred_at, w.source, "
+        "i.tmdb_id, i.media_type, i.title, i.year FROM watch_events w "
+        "JOIN items i ON i.id = w.item_id WHERE w.user_id = %s "
+        "AND (%s::bigint IS NULL OR w.id < %s) "
+        "AND (w.library_id IS NULL OR w.library_id IN "
+        "  (SELECT library_id FROM user_library_access WHERE user_id = %s)) "
+        "ORDER BY w.id DESC LIMIT %s",
+        (user_id, before_id, before_id, user_id, limit),
+    ).fetchall()

@@ -1,0 +1,54 @@
+"""The inbox: every accepted webhook body, kept verbatim with its processing state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recommendarr.shared.db import Connection
+
+
+def record(conn: Connection, source: str, content_type: str, body: bytes) -> int:
+    row = conn.execute(
+        "INSERT INTO inbox (source, content_type, body) VALUES (%s, %s, %s) RETURNING id",
+        (source, content_type, body),
+    ).fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+def get(conn: Connection, inbox_id: int) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT id, source, content_type, body, state, error FROM inbox WHERE id = %s",
+        (inbox_id,),
+    ).fetchone()
+
+
+def lock(conn: Connection, inbox_id: int) -> dict[str, Any] | None:
+    """Row lock for the transaction: two deliveries of one message are processed one at a time."""
+    return conn.execute(
+        "SELECT id, source, content_type, body, state, error FROM inbox WHERE id = %s FOR UPDATE",
+        (inbox_id,),
+    ).fetchone()
+
+
+def set_state(conn: Connection, inbox_id: int, state: str, error: str | None = None) -> None:
+    conn.execute(
+        "UPDATE inbox SET state = %s, error = %s, processed_at = now() WHERE id = %s",
+        (state, error, inbox_id),
+    )
+
+
+def count_unfinished(conn: Connection) -> int:
+    row = conn.execute(
+        "SELECT count(*) AS n FROM inbox WHERE state IN ('received', 'recorded')"
+    ).fetchone()
+    return int(row["n"]) if row else 0
+
+
+def unfinished_ids(conn: Connection, older_than_s: int, limit: int) -> list[int]:
+    rows = conn.execute(
+        "SELECT id FROM inbox WHERE state IN ('received', 'recorded') "
+        "AND received_at < now() - make_interval(secs => %s) ORDER BY id LIMIT %s",
+        (older_than_s, limit),
+    ).fetchall()
+    return [int(r["id"]) for r in rows]

@@ -1,0 +1,73 @@
+"""Job rows: what a request or webhook triggered, and how it went."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from recommendarr.shared.db import Connection
+
+
+def create(conn: Connection, kind: str, *, user_id: int | None, subject_id: int | None) -> int:
+    row = conn.execute(
+        "INSERT INTO jobs (kind, user_id, subject_id) VALUES (%s, %s, %s) RETURNING id",
+        (kind, user_id, subject_id),
+    ).fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+def get(conn: Connection, job_id: int) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT id, kind, user_id, subject_id, state, attempts, error, result, created_at, "
+        "started_at, finished_at FROM jobs WHERE id = %s",
+        (job_id,),
+    ).fetchone()
+
+
+def mark_running(conn: Connection, job_id: int) -> None:
+    conn.execute(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
+        "started_at = coalesce(started_at, now()) WHERE id = %s AND state <> 'done'",
+        (job_id,),
+    )
+
+
+def mark_done(conn: Connection, job_id: int, result: dict[str, Any] | None) -> None:
+    conn.execute(
+        "UPDATE jobs SET state = 'done', error = NULL, result = %s, finished_at = now() "
+        "WHERE id = %s",
+        (Jsonb(result) if result is not None else None, job_id),
+    )
+
+
+def mark_retrying(conn: Connection, job_id: int, error: str) -> None:
+    conn.execute(
+        "UPDATE jobs SET state = 'retrying', error = %s WHERE id = %s AND state <> 'done'",
+        (error, job_id),
+    )
+
+
+def mark_failed(conn: Connection, job_id: int, error: str) -> None:
+    conn.execute(
+        "UPDATE jobs SET state = 'failed', error = %s, finished_at = now() WHERE id = %s",
+        (error, job_id),
+    )
+
+
+def record_failed_message(
+    conn: Connection, actor_name: str, subject_id: int | None, error: str
+) -> int:
+    row = conn.execute(
+        "INSERT INTO jobs (kind, subject_id, state, attempts, error, started_at, finished_at) "
+        "VALUES (%s, %s, 'failed', 1, %s, now(), now()) RETURNING id",
+        (actor_name, subject_id, error),
+    ).fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+def count_by_state(conn: Connection) -> dict[str, int]:
+    rows = conn.execute("SELECT state, count(*) AS n FROM jobs GROUP BY state").fetchall()
+    return {str(r["state"]): int(r["n"]) for r in rows}

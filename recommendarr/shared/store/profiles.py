@@ -1,0 +1,121 @@
+"""Taste profiles, and the facts and vectors they are built from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from psycopg.types.json import Jsonb
+
+from recommendarr.shared.db import Connection, as_array
+from recommendarr.shared.domain.taste import TasteProfile, TitleFacts
+
+
+def vectors_for(conn: Connection, item_ids: Iterable[int], model: str) -> dict[int, np.ndarray]:
+    rows = conn.execute(
+        "SELECT item_id, embedding FROM item_embeddings WHERE model = %s AND item_id = ANY(%s)",
+        (model, list(item_ids)),
+    ).fetchall()
+    return {int(r["item_id"]): as_array(r["embedding"]) for r in rows}
+
+
+def facts_for(conn: Connection, item_ids: Iterable[int]) -> dict[int, TitleFacts]:
+    rows = conn.execute(
+        'SELECT id, tmdb_id, media_type, title, genres, directors, "cast" FROM items '
+        "WHERE id = ANY(%s)",
+        (list(item_ids),),
+    ).fetchall()
+    return {int(r["id"]): title_facts(r) for r in rows}
+
+
+def title_facts(row: dict[str, Any]) -> TitleFacts:
+    return TitleFacts(
+        title=str(row["title"]),
+        genres=tuple(row["genres"] or ()),
+        directors=tuple(row["directors"] or ()),
+        cast=tuple(row["cast"] or ()),
+        tmdb_id=row.get("tmdb_id"),
+        media_type=row.get("media_type"),
+    )
+
+
+def lock_user(conn: Connection, user_id: int) -> None:
+    """Serialize per-user recomputes for the length of the transaction."""
+    conn.execute("SELECT pg_advisory_xact_lock(1, %s::int)", (user_id,))
+
+
+def stored_hashes(conn: Connection, user_id: int) -> dict[str, str]:
+    rows = conn.execute(
+        "SELECT domain, input_hash FROM taste_profiles WHERE user_id = %s", (user_id,)
+    ).fetchall()
+    return {str(r["domain"]): str(r["input_hash"]) for r in rows}
+
+
+def save(
+    conn: Connection, user_id: int, profile: TasteProfile, model: str, input_hash: str
+) -> None:
+    conn.execute(
+        "INSERT INTO taste_profiles (user_id, domain, model, centroid, anti_profile, "
+        "genre_weights, person_weights, item_weights, input_hash, n_titles) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (user_id, domain) DO UPDATE SET model = EXCLUDED.model, "
+        "centroid = EXCLUDED.centroid, anti_profile = EXCLUDED.anti_profile, "
+        "genre_weights = EXCLUDED.genre_weights, person_weights = EXCLUDED.person_weights, "
+        "item_weights = EXCLUDED.item_weights, input_hash = EXCLUDED.input_hash, "
+        "n_titles = EXCLUDED.n_titles, version = taste_profiles.version + 1, built_at = now()",
+        (
+            user_id,
+            profile.domain,
+            model,
+            profile.centroid,
+            profile.anti_profile,
+            Jsonb(profile.genre_weights),
+            Jsonb(profile.person_weights),
+            Jsonb(
+                {
+                    "liked": {str(k): v for k, v in profile.item_weights.items()},
+                    "disliked": {str(k): v for k, v in profile.abandoned.items()},
+                }
+            ),
+            input_hash,
+            profile.n_titles,
+        ),
+    )
+
+
+def delete_other_domains(conn: Connection, user_id: int, keep: Iterable[str]) -> None:
+    conn.execute(
+        "DELETE FROM taste_profiles WHERE user_id = %s AND NOT (domain = ANY(%s))",
+        (user_id, list(keep)),
+    )
+
+
+def load(conn: Connection, user_id: int) -> list[TasteProfile]:
+    rows = conn.execute(
+        "SELECT domain, centroid, anti_profile, genre_weights, person_weights, item_weights "
+        "FROM taste_profiles WHERE user_id = %s ORDER BY domain",
+        (user_id,),
+    ).fetchall()
+    return [profile_from_row(r) for r in rows]
+
+
+def profile_from_row(row: dict[str, Any]) -> TasteProfile:
+    weights = row["item_weights"] or {}
+    return TasteProfile(
+        domain=str(row["domain"]),
+        centroid=None if row["centroid"] is None else as_array(row["centroid"]),
+        anti_profile=None if row["anti_profile"] is None else as_array(row["anti_profile"]),
+        item_weights={int(k): float(v) for k, v in weights.get("liked", {}).items()},
+        abandoned={int(k): float(v) for k, v in weights.get("disliked", {}).items()},
+        genre_weights=dict(row["genre_weights"] or {}),
+        person_weights=dict(row["person_weights"] or {}),
+    )
+
+
+def freshness(conn: Connection, user_id: int) -> datetime | None:
+    row = conn.execute(
+        "SELECT max(built_at) AS built_at FROM taste_profiles WHERE user_id = %s", (user_id,)
+    ).fetchone()
+    return None if row is None else row["built_at"]

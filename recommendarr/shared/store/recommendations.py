@@ -1,0 +1,114 @@
+"""Candidates for a user, and the ranked lists the HTTP layer reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from recommendarr.shared.db import Connection, as_array
+from recommendarr.shared.domain.explain import Influence
+from recommendarr.shared.domain.ranking import Candidate, Pick
+from recommendarr.shared.store.profiles import title_facts
+
+
+def tonight_candidates(conn: Connection, user_id: int, model: str) -> dict[str, list[Candidate]]:
+    """In the user's libraries, never played by them, with a vector; grouped by library domain."""
+    rows = conn.execute(
+        'SELECT DISTINCT ON (i.id) i.id, i.title, i.genres, i.directors, i."cast", l.domain, '
+        "e.embedding FROM items i "
+        "JOIN library_items li ON li.item_id = i.id "
+        "JOIN libraries l ON l.id = li.library_id "
+        "JOIN user_library_access a ON a.library_id = l.id AND a.user_id = %s "
+        "JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
+        "WHERE NOT EXISTS (SELECT 1 FROM watch_events w WHERE w.user_id = %s AND w.item_id = i.id) "
+        "AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.user_id = %s AND f.item_id = i.id "
+        "  AND f.kind IN ('dismiss', 'hide', 'down') AND (f.until IS NULL OR f.until > now())) "
+        "ORDER BY i.id, l.domain",
+        (user_id, model, user_id, user_id),
+    ).fetchall()
+    grouped: dict[str, list[Candidate]] = {}
+    for r in rows:
+        candidate = Candidate(
+            item_id=int(r["id"]),
+            facts=title_facts(r),
+            vector=as_array(r["embedding"]),
+        )
+        grouped.setdefault(str(r["domain"]), []).append(candidate)
+    return grouped
+
+
+def influence_json(influence: Influence) -> dict[str, Any]:
+    return {
+        "tmdb_id": influence.tmdb_id,
+        "media_type": influence.media_type,
+        "title": influence.title,
+        "similarity": round(influence.similarity, 4),
+        "finished": influence.finished,
+    }
+
+
+def stored_input_hash(conn: Connection, user_id: int, mode: str) -> str | None:
+    row = conn.execute(
+        "SELECT input_hash FROM recommendation_runs WHERE user_id = %s AND mode = %s",
+        (user_id, mode),
+    ).fetchone()
+    return None if row is None else str(row["input_hash"])
+
+
+def replace(
+    conn: Connection,
+    user_id: int,
+    mode: str,
+    picks: Sequence[Pick],
+    input_hash: str,
+    total_candidates: int,
+) -> None:
+    conn.execute("DELETE FROM recommendations WHERE user_id = %s AND mode = %s", (user_id, mode))
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO recommendations (user_id, mode, rank, item_id, score, confidence, "
+            "signals, influenced_by, explanation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    user_id,
+                    mode,
+                    rank,
+                    p.item_id,
+                    p.score,
+                    p.confidence,
+                    Jsonb(p.signals),
+                    Jsonb([influence_json(i) for i in p.influenced_by]),
+                    p.explanation,
+                )
+                for rank, p in enumerate(picks, start=1)
+            ],
+        )
+    conn.execute(
+        "INSERT INTO recommendation_runs (user_id, mode, input_hash, total_candidates, "
+        "profile_built_at) VALUES (%s, %s, %s, %s, "
+        "(SELECT max(built_at) FROM taste_profiles WHERE user_id = %s)) "
+        "ON CONFLICT (user_id, mode) DO UPDATE SET input_hash = EXCLUDED.input_hash, "
+        "total_candidates = EXCLUDED.total_candidates, "
+        "profile_built_at = EXCLUDED.profile_built_at, generated_at = now()",
+        (user_id, mode, input_hash, total_candidates, user_id),
+    )
+
+
+def read(conn: Connection, user_id: int, mode: str, limit: int) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT r.rank, r.score, r.confidence, r.signals, r.influenced_by, r.explanation, "
+        "i.tmdb_id, i.media_type, i.title, i.year, i.poster_path FROM recommendations r "
+        "JOIN items i ON i.id = r.item_id WHERE r.user_id = %s AND r.mode = %s "
+        "ORDER BY r.rank LIMIT %s",
+        (user_id, mode, limit),
+    ).fetchall()
+
+
+def run_meta(conn: Connection, user_id: int, mode: str) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT input_hash, total_candidates, profile_built_at, generated_at "
+        "FROM recommendation_runs WHERE user_id = %s AND mode = %s",
+        (user_id, mode),
+    ).fetchone()

@@ -1,0 +1,211 @@
+-- Recommendarr schema: the only source of DDL. Applying it twice is a no-op.
+-- The one placeholder, the embedding dimension, is filled from settings when the file is applied;
+-- a later change of dimension is refused at start-up rather than silently mixing vector sizes.
+
+CREATE EXTENSION IF NOT EXISTS vector;
+
+CREATE TABLE IF NOT EXISTS app_secrets (
+    name        text PRIMARY KEY,
+    sha256      bytea NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS users (
+    id                 bigserial PRIMARY KEY,
+    username           text NOT NULL,
+    friendly_name      text,
+    plex_user_id       text UNIQUE,
+    tautulli_user_id   text UNIQUE,
+    jellyfin_user_id   text UNIQUE,
+    is_owner           boolean NOT NULL DEFAULT false,
+    created_at         timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS user_tokens (
+    id          bigserial PRIMARY KEY,
+    user_id     bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    sha256      bytea NOT NULL UNIQUE,
+    label       text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    revoked_at  timestamptz
+);
+
+CREATE TABLE IF NOT EXISTS servers (
+    id           bigserial PRIMARY KEY,
+    kind         text NOT NULL CHECK (kind IN ('plex', 'jellyfin', 'emby')),
+    machine_id   text NOT NULL,
+    name         text NOT NULL DEFAULT '',
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (kind, machine_id)
+);
+
+CREATE TABLE IF NOT EXISTS libraries (
+    id           bigserial PRIMARY KEY,
+    server_id    bigint NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
+    section_key  text NOT NULL,
+    name         text NOT NULL DEFAULT '',
+    domain       text NOT NULL DEFAULT 'movies' CHECK (domain IN ('movies', 'tv', 'anime')),
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (server_id, section_key)
+);
+
+CREATE TABLE IF NOT EXISTS user_library_access (
+    user_id      bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    library_id   bigint NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    granted_by   text NOT NULL DEFAULT 'observed',
+    synced_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_id, library_id)
+);
+
+CREATE TABLE IF NOT EXISTS items (
+    id             bigserial PRIMARY KEY,
+    tmdb_id        integer NOT NULL,
+    media_type     text NOT NULL CHECK (media_type IN ('movie', 'tv')),
+    title          text NOT NULL,
+    year           integer,
+    genres         text[] NOT NULL DEFAULT '{}',
+    keywords       text[] NOT NULL DEFAULT '{}',
+    directors      text[] NOT NULL DEFAULT '{}',
+    "cast"         text[] NOT NULL DEFAULT '{}',
+    language       text,
+    runtime        integer,
+    overview       text,
+    poster_path    text,
+    vote_average   real,
+    vote_count     integer,
+    fetched_at     timestamptz,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (tmdb_id, media_type)
+);
+
+CREATE TABLE IF NOT EXISTS item_embeddings (
+    item_id       bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    model         text NOT NULL,
+    content_hash  text NOT NULL,
+    embedding     vector(@EMBEDDING_DIM@) NOT NULL,
+    embedded_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (item_id, model)
+);
+
+CREATE INDEX IF NOT EXISTS item_embeddings_hnsw
+    ON item_embeddings USING hnsw (embedding vector_cosine_ops);
+
+CREATE TABLE IF NOT EXISTS library_items (
+    id            bigserial PRIMARY KEY,
+    library_id    bigint NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    item_id       bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    rating_key    text NOT NULL,
+    added_at      timestamptz NOT NULL DEFAULT now(),
+    file_size     bigint,
+    media_info    jsonb NOT NULL DEFAULT '{}',
+    UNIQUE (library_id, rating_key)
+);
+
+CREATE INDEX IF NOT EXISTS library_items_item ON library_items (item_id);
+
+-- Raw webhooks exactly as received. A row is never deleted by processing: its state says
+-- what happened and a failed or rejected row keeps its error for the operator.
+CREATE TABLE IF NOT EXISTS inbox (
+    id            bigserial PRIMARY KEY,
+    source        text NOT NULL,
+    content_type  text NOT NULL DEFAULT 'application/json',
+    body          bytea NOT NULL,
+    received_at   timestamptz NOT NULL DEFAULT now(),
+    state         text NOT NULL DEFAULT 'received'
+                  CHECK (state IN ('received', 'recorded', 'done', 'ignored', 'failed')),
+    error         text,
+    processed_at  timestamptz
+);
+
+CREATE INDEX IF NOT EXISTS inbox_unfinished ON inbox (received_at)
+    WHERE state IN ('received', 'recorded');
+
+CREATE TABLE IF NOT EXISTS watch_events (
+    id             bigserial PRIMARY KEY,
+    event_key      text NOT NULL UNIQUE,
+    inbox_id       bigint REFERENCES inbox(id) ON DELETE SET NULL,
+    source         text NOT NULL,
+    user_id        bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    item_id        bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    library_id     bigint REFERENCES libraries(id) ON DELETE SET NULL,
+    action         text NOT NULL CHECK (action IN ('play', 'pause', 'resume', 'stop', 'watched', 'rate')),
+    progress       real CHECK (progress IS NULL OR (progress >= 0 AND progress <= 1)),
+    duration_s     integer,
+    rating         real,
+    session_key    text,
+    occurred_at    timestamptz NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX IF NOT EXISTS watch_events_user_time ON watch_events (user_id, occurred_at);
+
+CREATE TABLE IF NOT EXISTS taste_profiles (
+    user_id          bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    domain           text NOT NULL CHECK (domain IN ('movies', 'tv', 'anime', 'all')),
+    model            text NOT NULL,
+    centroid         vector,
+    anti_profile     vector,
+    genre_weights    jsonb NOT NULL DEFAULT '{}',
+    person_weights   jsonb NOT NULL DEFAULT '{}',
+    item_weights     jsonb NOT NULL DEFAULT '{}',
+    input_hash       text NOT NULL,
+    n_titles         integer NOT NULL DEFAULT 0,
+    version          integer NOT NULL DEFAULT 1,
+    built_at         timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_id, domain)
+);
+
+-- One row per (user, mode): when the list was generated and from what inputs.
+CREATE TABLE IF NOT EXISTS recommendation_runs (
+    user_id           bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    mode              text NOT NULL,
+    input_hash        text NOT NULL,
+    total_candidates  integer NOT NULL,
+    profile_built_at  timestamptz,
+    generated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_id, mode)
+);
+
+CREATE TABLE IF NOT EXISTS recommendations (
+    user_id        bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    mode           text NOT NULL,
+    rank           integer NOT NULL,
+    item_id        bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    score          real NOT NULL,
+    confidence     text NOT NULL CHECK (confidence IN ('high', 'medium', 'low')),
+    signals        jsonb NOT NULL DEFAULT '{}',
+    influenced_by  jsonb NOT NULL DEFAULT '[]',
+    explanation    text NOT NULL,
+    generated_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_id, mode, rank),
+    UNIQUE (user_id, mode, item_id)
+);
+
+CREATE TABLE IF NOT EXISTS feedback (
+    id          bigserial PRIMARY KEY,
+    user_id     bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    item_id     bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    kind        text NOT NULL CHECK (kind IN ('up', 'down', 'dismiss', 'hide')),
+    until       timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (user_id, item_id, kind)
+);
+
+-- Work a request or a webhook triggered. Messages carry the job id in their options; a
+-- middleware moves the state, so a failure keeps its error here for the operator.
+CREATE TABLE IF NOT EXISTS jobs (
+    id           bigserial PRIMARY KEY,
+    kind         text NOT NULL,
+    user_id      bigint REFERENCES users(id) ON DELETE CASCADE,
+    subject_id   bigint,
+    state        text NOT NULL DEFAULT 'queued'
+                 CHECK (state IN ('queued', 'running', 'retrying', 'done', 'failed')),
+    attempts     integer NOT NULL DEFAULT 0,
+    error        text,
+    result       jsonb,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    started_at   timestamptz,
+    finished_at  timestamptz
+);
+
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created_at);
