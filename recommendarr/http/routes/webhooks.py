@@ -41,7 +41,7 @@ def record_and_enqueue(
         inbox_id = inbox.record(conn, source, content_type, body)
         job_id = jobs.create(conn, f"webhook:{source}", user_id=None, subject_id=inbox_id)
     try:
-        on_watch_event.send_with_options(args=(inbox_id,), options={"job_id": job_id})
+        on_watch_event.send_with_options(args=(inbox_id,), job_id=job_id)
     except Exception:
         # The body is committed; the inbox reconciler sends it again, so it is not lost.
         log.exception(
