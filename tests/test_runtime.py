@@ -1,0 +1,62 @@
+"""Start-up: generated secrets are printed once and stored hashed; the mode is logged."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from recommendarr.runtime import describe_mode, secret_hash
+from recommendarr.settings import Settings
+from recommendarr.shared import db
+from recommendarr.shared.embeddings import (
+    BuiltinHashEmbeddings,
+    OllamaEmbeddings,
+    build_embedding_provider,
+)
+from recommendarr.shared.store import secrets
+
+
+def test_generated_secret_is_printed_once_and_stored_hashed(
+    conn: db.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = secret_hash(conn, "admin", None, "RECOMMENDARR_ADMIN_TOKEN")
+    printed = capsys.readouterr().err
+    token = printed.split("RECOMMENDARR_ADMIN_TOKEN to choose your own):")[1].split()[0]
+    assert len(token) >= 43  # 256 bits, url-safe base64
+    assert secrets.digest(token) == first
+    stored = conn.execute("SELECT sha256 FROM app_secrets WHERE name = 'admin'").fetchone()
+    assert stored is not None and bytes(stored["sha256"]) == first
+    assert secret_hash(conn, "admin", None, "RECOMMENDARR_ADMIN_TOKEN") == first
+    assert capsys.readouterr().err == ""
+
+
+def test_configured_secret_wins(conn: db.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    chosen = secret_hash(
+        conn, "webhook", SecretStr("mine-" + "x" * 30), "RECOMMENDARR_WEBHOOK_TOKEN"
+    )
+    assert chosen == secrets.digest("mine-" + "x" * 30)
+    assert capsys.readouterr().err == ""
+
+
+def test_mode_is_described() -> None:
+    embedded = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert "embedded PostgreSQL" in describe_mode(embedded, "serve")
+    assert "threads in this process (no REDIS_URL)" in describe_mode(embedded, "serve")
+    distributed = Settings(_env_file=None, database_url="postgresql://h/db", redis_url="redis://r")  # type: ignore[call-arg]
+    assert "enqueued to Redis" in describe_mode(distributed, "serve")
+    assert "consuming from Redis" in describe_mode(distributed, "worker")
+
+
+def test_settings_pick_the_embedding_provider() -> None:
+    client = httpx.Client()
+    builtin = build_embedding_provider(Settings(_env_file=None, embedding_dim=64), client)  # type: ignore[call-arg]
+    assert isinstance(builtin, BuiltinHashEmbeddings) and builtin.model_name == "builtin-hash-v1:64"
+    ollama = build_embedding_provider(
+        Settings(_env_file=None, embedding_provider="ollama", ollama_url="http://o:11434"),
+        client,  # type: ignore[call-arg]
+    )
+    assert isinstance(ollama, OllamaEmbeddings) and ollama.model_name == "ollama:nomic-embed-text"
+    with pytest.raises(ValueError, match="OLLAMA_URL"):
+        build_embedding_provider(Settings(_env_file=None, embedding_provider="ollama"), client)  # type: ignore[call-arg]
+    client.close()
