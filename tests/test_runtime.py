@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -15,6 +17,11 @@ from recommendarr.shared.embeddings import (
     build_embedding_provider,
 )
 from recommendarr.shared.store import secrets
+
+
+def make_settings(**values: Any) -> Settings:
+    """Settings from arguments only: no .env file, whatever the working directory holds."""
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def test_generated_secret_is_printed_once_and_stored_hashed(
@@ -40,23 +47,22 @@ def test_configured_secret_wins(conn: db.Connection, capsys: pytest.CaptureFixtu
 
 
 def test_mode_is_described() -> None:
-    embedded = Settings(_env_file=None)  # type: ignore[call-arg]
+    embedded = make_settings()
     assert "embedded PostgreSQL" in describe_mode(embedded, "serve")
     assert "threads in this process (no REDIS_URL)" in describe_mode(embedded, "serve")
-    distributed = Settings(_env_file=None, database_url="postgresql://h/db", redis_url="redis://r")  # type: ignore[call-arg]
+    distributed = make_settings(database_url="postgresql://h/db", redis_url="redis://r")
     assert "enqueued to Redis" in describe_mode(distributed, "serve")
     assert "consuming from Redis" in describe_mode(distributed, "worker")
 
 
 def test_settings_pick_the_embedding_provider() -> None:
     client = httpx.Client()
-    builtin = build_embedding_provider(Settings(_env_file=None, embedding_dim=64), client)  # type: ignore[call-arg]
+    builtin = build_embedding_provider(make_settings(embedding_dim=64), client)
     assert isinstance(builtin, BuiltinHashEmbeddings) and builtin.model_name == "builtin-hash-v1:64"
     ollama = build_embedding_provider(
-        Settings(_env_file=None, embedding_provider="ollama", ollama_url="http://o:11434"),
-        client,  # type: ignore[call-arg]
+        make_settings(embedding_provider="ollama", ollama_url="http://o:11434"), client
     )
     assert isinstance(ollama, OllamaEmbeddings) and ollama.model_name == "ollama:nomic-embed-text"
     with pytest.raises(ValueError, match="OLLAMA_URL"):
-        build_embedding_provider(Settings(_env_file=None, embedding_provider="ollama"), client)  # type: ignore[call-arg]
+        build_embedding_provider(make_settings(embedding_provider="ollama"), client)
     client.close()
