@@ -51,5 +51,5 @@ def test_dockerfile_installs_the_package_and_schema() -> None:
     assert (
         "schema.sql" in dockerfile and "pip install" in dockerfile and "recommendarr" in dockerfile
     )
-    for path in ("pyproject.toml", "README.md", "schema.sql", "recommendarr", "bench"):
+    for path in ("pyproject.toml", "README.md", "schema.sql", "recommendarr"):
         assert (ROOT / path).exists()
