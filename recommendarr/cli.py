@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -79,9 +80,12 @@ def cmd_db_init(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from recommendarr.demo.run import run_demo
 
-    update: dict[str, object] = {"port": args.port if args.port is not None else settings.port}
-    if args.data_dir:
-        update["data_dir"] = Path(args.data_dir)
+    # The demo household gets a database of its own, never the one a real install uses.
+    data_dir = Path(args.data_dir) if args.data_dir else settings.data_dir / "demo"
+    update: dict[str, object] = {
+        "port": args.port if args.port is not None else settings.port,
+        "data_dir": data_dir,
+    }
     return run_demo(settings.model_copy(update=update), once=args.once, limit=args.limit)
 
 
@@ -111,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="serve a demo household on localhost")
     demo.add_argument("--once", action="store_true", help="print each user's picks and exit")
     demo.add_argument("--port", type=int, help="HTTP port (default 8000; 0 picks a free one)")
-    demo.add_argument("--data-dir", help="where the demo's embedded PostgreSQL lives")
+    demo.add_argument(
+        "--data-dir", help="where the demo's embedded PostgreSQL lives (default: <data dir>/demo)"
+    )
     demo.add_argument("--limit", type=int, default=10)
     demo.set_defaults(run=cmd_demo)
     bench = commands.add_parser("bench", help="benchmarks")
@@ -126,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The embedded PostgreSQL wheel asks platformdirs for a runtime dir; on servers without a
+    # login session it warns on every start although its fallback works.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", category=UserWarning)
     args = build_parser().parse_args(argv)
     settings = load_settings()
     configure_logging(settings)
