@@ -73,6 +73,10 @@ CREATE TABLE IF NOT EXISTS items (
     poster_path    text,
     vote_average   real,
     vote_count     integer,
+    imdb_id        text,
+    tvdb_id        integer,
+    collection_id  integer,
+    popularity     real,
     fetched_at     timestamptz,
     created_at     timestamptz NOT NULL DEFAULT now(),
     UNIQUE (tmdb_id, media_type)
@@ -209,3 +213,64 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created_at);
+
+-- Columns added after the first release: ALTER ... IF NOT EXISTS keeps this file re-appliable.
+ALTER TABLE items ADD COLUMN IF NOT EXISTS imdb_id text;
+ALTER TABLE items ADD COLUMN IF NOT EXISTS tvdb_id integer;
+ALTER TABLE items ADD COLUMN IF NOT EXISTS collection_id integer;
+ALTER TABLE items ADD COLUMN IF NOT EXISTS popularity real;
+ALTER TABLE servers ADD COLUMN IF NOT EXISTS owner_account_id text;
+ALTER TABLE servers ADD COLUMN IF NOT EXISTS synced_at timestamptz;
+ALTER TABLE libraries ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT '';
+ALTER TABLE libraries ADD COLUMN IF NOT EXISTS domain_overridden boolean NOT NULL DEFAULT false;
+ALTER TABLE libraries ADD COLUMN IF NOT EXISTS synced_at timestamptz;
+
+CREATE INDEX IF NOT EXISTS items_imdb ON items (imdb_id) WHERE imdb_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_tvdb ON items (tvdb_id) WHERE tvdb_id IS NOT NULL;
+
+-- TMDB responses, keyed by request (path + query + language), with their expiry.
+CREATE TABLE IF NOT EXISTS tmdb_cache (
+    cache_key   text PRIMARY KEY,
+    body        jsonb NOT NULL,
+    fetched_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL
+);
+
+-- What each Radarr/Sonarr instance holds, refreshed from their APIs and webhooks.
+CREATE TABLE IF NOT EXISTS arr_items (
+    instance     text NOT NULL,
+    arr_id       integer NOT NULL,
+    media_type   text NOT NULL CHECK (media_type IN ('movie', 'tv')),
+    tmdb_id      integer,
+    tvdb_id      integer,
+    title        text NOT NULL DEFAULT '',
+    monitored    boolean NOT NULL DEFAULT false,
+    has_file     boolean NOT NULL DEFAULT false,
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (instance, arr_id)
+);
+
+CREATE INDEX IF NOT EXISTS arr_items_tmdb ON arr_items (media_type, tmdb_id);
+
+-- A title became playable (a Radarr/Sonarr Download); feeds availability alerts.
+CREATE TABLE IF NOT EXISTS item_availability (
+    item_id       bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    source        text NOT NULL,
+    available_at  timestamptz NOT NULL,
+    inbox_id      bigint REFERENCES inbox(id) ON DELETE SET NULL,
+    PRIMARY KEY (item_id, source)
+);
+
+-- "Worth grabbing" requests sent to Overseerr/Jellyseerr or straight to Radarr/Sonarr.
+CREATE TABLE IF NOT EXISTS grab_requests (
+    id           bigserial PRIMARY KEY,
+    user_id      bigint REFERENCES users(id) ON DELETE SET NULL,
+    item_id      bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    via          text NOT NULL CHECK (via IN ('seerr', 'radarr', 'sonarr')),
+    state        text NOT NULL DEFAULT 'pending'
+                 CHECK (state IN ('pending', 'sent', 'exists', 'failed')),
+    external_id  text,
+    error        text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (item_id)
+);

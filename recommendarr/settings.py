@@ -6,8 +6,23 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ArrInstance(BaseModel):
+    """One Radarr or Sonarr (several are allowed, e.g. Sonarr for TV and Sonarr for anime)."""
+
+    name: str
+    url: str
+    api_key: SecretStr
+    quality_profile_id: int = 1
+    root_folder: str = ""
+    domain: Literal["movies", "tv", "anime"] = "movies"
+
+
+def env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
 
 
 def default_data_dir() -> Path:
@@ -39,6 +54,35 @@ class Settings(BaseSettings):
     tmdb_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TMDB_API_KEY", "tmdb_api_key")
     )
+    tmdb_base_url: str = Field(
+        default="https://api.themoviedb.org/3",
+        validation_alias=env("TMDB_BASE_URL", "tmdb_base_url"),
+    )
+    tmdb_cache_days: int = Field(default=7, ge=0, le=90, validation_alias=env("TMDB_CACHE_DAYS"))
+    tmdb_requests_per_second: float = Field(
+        default=20.0, gt=0, le=50, validation_alias=env("TMDB_REQUESTS_PER_SECOND")
+    )
+    plex_url: str | None = Field(default=None, validation_alias=env("PLEX_URL", "plex_url"))
+    plex_token: SecretStr | None = Field(
+        default=None, validation_alias=env("PLEX_TOKEN", "plex_token")
+    )
+    plex_tv_url: str = Field(default="https://plex.tv", validation_alias=env("PLEX_TV_URL"))
+    tautulli_url: str | None = Field(default=None, validation_alias=env("TAUTULLI_URL"))
+    tautulli_api_key: SecretStr | None = Field(
+        default=None, validation_alias=env("TAUTULLI_API_KEY")
+    )
+    jellyfin_url: str | None = Field(default=None, validation_alias=env("JELLYFIN_URL"))
+    jellyfin_api_key: SecretStr | None = Field(
+        default=None, validation_alias=env("JELLYFIN_API_KEY")
+    )
+    radarr: list[ArrInstance] = Field(
+        default_factory=list, validation_alias=env("RADARR_INSTANCES")
+    )
+    sonarr: list[ArrInstance] = Field(
+        default_factory=list, validation_alias=env("SONARR_INSTANCES")
+    )
+    seerr_url: str | None = Field(default=None, validation_alias=env("SEERR_URL"))
+    seerr_api_key: SecretStr | None = Field(default=None, validation_alias=env("SEERR_API_KEY"))
     ollama_url: str | None = Field(
         default=None, validation_alias=AliasChoices("OLLAMA_URL", "ollama_url")
     )

@@ -12,14 +12,14 @@ from recommendarr.functions.embed_item import embed_item
 from recommendarr.functions.refresh_profile import refresh_profile
 from recommendarr.shared import resources
 from recommendarr.shared.db import Connection
-from recommendarr.shared.domain.tautulli import (
+from recommendarr.shared.domain.events import (
     IgnoredEvent,
     LibraryRef,
     PayloadError,
     PlaybackEvent,
     TitleRef,
-    parse_tautulli,
 )
+from recommendarr.shared.domain.webhooks import parse_webhook
 from recommendarr.shared.errors import Permanent
 from recommendarr.shared.store import events, inbox, items, libraries, users
 
@@ -56,17 +56,19 @@ def on_watch_event(inbox_id: int) -> None:
             # "recorded" means an earlier delivery committed but may have died before sending:
             # send again; every downstream actor is a no-op when its work is already done.
             resuming = row["state"] == "recorded"
-            follow_ups = record(conn, inbox_id, bytes(row["body"]), resuming)
+            follow_ups = record(conn, row["source"], inbox_id, bytes(row["body"]), resuming)
         send(follow_ups)
         if follow_ups is not None:
             inbox.set_state(conn, inbox_id, "done")
             conn.commit()
 
 
-def record(conn: Connection, inbox_id: int, body: bytes, resuming: bool) -> FollowUps | None:
+def record(
+    conn: Connection, source: str, inbox_id: int, body: bytes, resuming: bool
+) -> FollowUps | None:
     """Write what the webhook says; None when it says nothing to act on (state records why)."""
     try:
-        event = parse_tautulli(body)
+        event = parse_webhook(source, body)
     except PayloadError as exc:
         inbox.set_state(conn, inbox_id, "failed", str(exc))
         return None
@@ -101,7 +103,7 @@ def ensure_title(conn: Connection, title: TitleRef) -> tuple[int, bool]:
 
 
 def ensure_library_item(conn: Connection, ref: LibraryRef, title: TitleRef, item_id: int) -> int:
-    server_id = libraries.upsert_server(conn, "plex", ref.server_id)
+    server_id = libraries.upsert_server(conn, ref.server_kind, ref.server_id)
     library_id = libraries.upsert_library(
         conn, server_id, ref.section_id, ref.library_name, libraries.domain_for(title.media_type)
     )
@@ -118,7 +120,7 @@ def record_playback(
     follow_ups: FollowUps,
     resuming: bool,
 ) -> None:
-    user_id = users.upsert_tautulli_user(conn, event.user_key, event.username, event.friendly_name)
+    user_id = users.upsert_from_ref(conn, event.user, via=event.source)
     # A user who played from a library can see it; a library sync replaces the guess.
     users.grant_library(conn, user_id, library_id, granted_by="observed")
     event_id = events.insert(conn, event, inbox_id, user_id, item_id, library_id)

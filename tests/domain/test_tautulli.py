@@ -5,13 +5,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from recommendarr.shared.domain.tautulli import (
+from recommendarr.shared.domain.events import (
     IgnoredEvent,
     LibraryAddition,
     PayloadError,
     PlaybackEvent,
-    parse_tautulli,
 )
+from recommendarr.shared.domain.tautulli import parse_tautulli
 from tests.conftest import fixture_bytes
 
 
@@ -24,7 +24,7 @@ def parse(name: str, **changes: str) -> object:
 def test_stop_fixture() -> None:
     event = parse("webhook_playback_stop.json")
     assert isinstance(event, PlaybackEvent)
-    assert event.action == "stop" and event.user_key == "27185324"
+    assert event.action == "stop" and event.user_key == "plex:27185324"
     assert (event.title.tmdb_id, event.title.media_type, event.title.title) == (
         27205,
         "movie",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from dramatiq import Actor
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -13,7 +14,8 @@ from recommendarr.functions.on_watch_event import on_watch_event
 from recommendarr.http.auth import check_webhook_token
 from recommendarr.http.openapi import Endpoint, Param
 from recommendarr.http.schemas import Accepted
-from recommendarr.shared.domain.tautulli import PayloadError, parse_tautulli
+from recommendarr.shared.domain.events import PayloadError
+from recommendarr.shared.domain.webhooks import parse_webhook
 from recommendarr.shared.resources import Resources
 from recommendarr.shared.store import inbox, jobs
 
@@ -35,13 +37,13 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
 
 
 def record_and_enqueue(
-    resources: Resources, source: str, content_type: str, body: bytes
+    resources: Resources, source: str, content_type: str, body: bytes, actor: Actor[..., None]
 ) -> Accepted:
     with resources.pool.connection() as conn, conn.transaction():
         inbox_id = inbox.record(conn, source, content_type, body)
         job_id = jobs.create(conn, f"webhook:{source}", user_id=None, subject_id=inbox_id)
     try:
-        on_watch_event.send_with_options(args=(inbox_id,), job_id=job_id)
+        actor.send_with_options(args=(inbox_id,), job_id=job_id)
     except Exception:
         # The body is committed; the inbox reconciler sends it again, so it is not lost.
         log.exception(
@@ -50,18 +52,28 @@ def record_and_enqueue(
     return Accepted(job_id=job_id, inbox_id=inbox_id)
 
 
+async def accept(
+    request: Request,
+    source: str,
+    body: bytes,
+    content_type: str = "application/json",
+    actor: Actor[..., None] = on_watch_event,
+) -> JSONResponse:
+    """Validate with the same parser the actor uses, then record and enqueue: 202."""
+    try:
+        parse_webhook(source, body)
+    except PayloadError as exc:
+        raise HTTPException(400 if exc.field == "body" else 422, str(exc)) from exc
+    accepted = await run_in_threadpool(
+        record_and_enqueue, request.app.state.resources, source, content_type[:100], body, actor
+    )
+    return JSONResponse(accepted.model_dump(), status_code=202)
+
+
 async def tautulli_webhook(request: Request) -> JSONResponse:
     check_webhook_token(request)
     body = await read_capped_body(request, MAX_BODY_BYTES)
-    try:
-        parse_tautulli(body)
-    except PayloadError as exc:
-        raise HTTPException(400 if exc.field == "body" else 422, str(exc)) from exc
-    content_type = request.headers.get("content-type", "application/json")[:100]
-    accepted = await run_in_threadpool(
-        record_and_enqueue, request.app.state.resources, "tautulli", content_type, body
-    )
-    return JSONResponse(accepted.model_dump(), status_code=202)
+    return await accept(request, "tautulli", body, request.headers.get("content-type", ""))
 
 
 ROUTES = [

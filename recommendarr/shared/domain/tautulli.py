@@ -6,87 +6,26 @@ ones verbatim ("{typo}"), so every field is coerced here, and a bad one is named
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from recommendarr.shared.domain.events import (
+    IgnoredEvent,
+    LibraryAddition,
+    LibraryRef,
+    PayloadError,
+    PlaybackEvent,
+    TitleRef,
+    UserRef,
+    WebhookEvent,
+)
 
 PLAYBACK_ACTIONS = frozenset({"play", "pause", "resume", "stop", "watched"})
 LIBRARY_ACTIONS = frozenset({"created"})
 # Tautulli's other triggers (buffer, error, intro, ...) say nothing about taste.
 MEDIA_TYPES = {"movie": "movie", "episode": "tv", "season": "tv", "show": "tv"}
 MAX_DURATION_S = 24 * 3600 * 7
-
-
-class PayloadError(ValueError):
-    """The body cannot be read; `field` names the culprit for the 4xx answer."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-@dataclass(frozen=True)
-class TitleRef:
-    tmdb_id: int | None
-    media_type: str
-    title: str
-    year: int | None
-    genres: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LibraryRef:
-    server_id: str
-    section_id: str
-    library_name: str
-    rating_key: str
-
-
-@dataclass(frozen=True)
-class PlaybackEvent:
-    source: str
-    action: str
-    user_key: str
-    username: str
-    friendly_name: str
-    title: TitleRef
-    library: LibraryRef
-    progress: float | None
-    duration_s: int | None
-    session_key: str | None
-    occurred_at: datetime
-
-    @property
-    def event_key(self) -> str:
-        """Senders give no delivery id, so a re-delivery is recognised by what it describes."""
-        ident = (
-            f"{self.source}|{self.user_key}|{self.title.media_type}:{self.title.tmdb_id}"
-            f"|{self.library.rating_key}|{self.action}|{int(self.occurred_at.timestamp())}"
-        )
-        return hashlib.sha256(ident.encode()).hexdigest()
-
-    @property
-    def ends_a_viewing(self) -> bool:
-        return self.action in ("stop", "watched")
-
-
-@dataclass(frozen=True)
-class LibraryAddition:
-    title: TitleRef
-    library: LibraryRef
-    occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class IgnoredEvent:
-    action: str
-    reason: str
-
-
-TautulliEvent = PlaybackEvent | LibraryAddition | IgnoredEvent
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -99,7 +38,7 @@ def parse_body(body: bytes) -> dict[str, Any]:
     return payload
 
 
-def parse_tautulli(body: bytes) -> TautulliEvent:
+def parse_tautulli(body: bytes) -> WebhookEvent:
     payload = parse_body(body)
     action = required_text(payload, "action").lower()
     if action not in PLAYBACK_ACTIONS | LIBRARY_ACTIONS:
@@ -110,6 +49,7 @@ def parse_tautulli(body: bytes) -> TautulliEvent:
         return IgnoredEvent(action, f"media_type {raw_media_type!r} is not a movie or TV title")
     title = parse_title(payload, media_type, raw_media_type)
     library = LibraryRef(
+        server_kind="plex",
         server_id=optional_text(payload, "server_id") or "tautulli",
         section_id=required_text(payload, "section_id"),
         library_name=optional_text(payload, "library_name") or "",
@@ -118,12 +58,19 @@ def parse_tautulli(body: bytes) -> TautulliEvent:
     occurred_at = parse_timestamp(payload)
     if action in LIBRARY_ACTIONS:
         return LibraryAddition(title, library, occurred_at)
+    # Tautulli's user_id is the plex.tv account id, the same number plex.tv sharing uses.
+    user_key = required_text(payload, "user_id")
     return PlaybackEvent(
         source="tautulli",
         action=action,
-        user_key=required_text(payload, "user_id"),
-        username=optional_text(payload, "username") or required_text(payload, "user_id"),
-        friendly_name=optional_text(payload, "user") or optional_text(payload, "username") or "",
+        user=UserRef(
+            kind="plex",
+            key=user_key,
+            username=optional_text(payload, "username") or user_key,
+            friendly_name=optional_text(payload, "user")
+            or optional_text(payload, "username")
+            or "",
+        ),
         title=title,
         library=library,
         progress=parse_progress(payload),
@@ -138,6 +85,8 @@ def parse_title(payload: dict[str, Any], media_type: str, raw_media_type: str) -
     name = optional_text(payload, "show_name") if media_type == "tv" else None
     return TitleRef(
         tmdb_id=optional_int(payload, "themoviedb_id", minimum=1),
+        imdb_id=optional_text(payload, "imdb_id"),
+        tvdb_id=optional_int(payload, "thetvdb_id", minimum=1),
         media_type=media_type,
         title=name or required_text(payload, "title"),
         year=optional_int(payload, "year", minimum=1870, maximum=2200),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from recommendarr.shared.db import Connection
+from recommendarr.shared.domain.events import PlaybackEvent
 from recommendarr.shared.domain.taste import Viewing
-from recommendarr.shared.domain.tautulli import PlaybackEvent
 
 
 def insert(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from recommendarr.shared.db import Connection
+from recommendarr.shared.domain.events import UserRef
 
 
 def upsert_tautulli_user(
@@ -13,7 +14,7 @@ def upsert_tautulli_user(
     row = conn.execute(
         "INSERT INTO users (username, friendly_name, tautulli_user_id, plex_user_id) "
         "VALUES (%s, %s, %s, %s) "
-        "ON CONFLICT (tautulli_user_id) DO UPDATE SET "
+        "ON CONFLICT (plex_user_id) DO UPDATE SET tautulli_user_id = EXCLUDED.tautulli_user_id, "
         "  username = EXCLUDED.username, "
         "  friendly_name = coalesce(nullif(EXCLUDED.friendly_name, ''), users.friendly_name) "
         "RETURNING id",
@@ -22,6 +23,58 @@ def upsert_tautulli_user(
     ).fetchone()
     assert row is not None
     return int(row["id"])
+
+
+def upsert_from_ref(conn: Connection, ref: UserRef, via: str) -> int:
+    """The user a webhook names, created on first sight, found by the id space it uses."""
+    if ref.kind == "jellyfin":
+        return upsert_jellyfin_user(conn, normalize_guid(ref.key), ref.username, ref.friendly_name)
+    if ref.owner_alias:
+        return owner_user(conn, ref.username)
+    if via == "tautulli":
+        return upsert_tautulli_user(conn, ref.key, ref.username, ref.friendly_name)
+    return upsert_plex_user(conn, ref.key, ref.username, ref.friendly_name)
+
+
+def normalize_guid(value: str) -> str:
+    """Jellyfin writes guids with hyphens in webhooks and without them in its API."""
+    return value.replace("-", "").lower()
+
+
+def upsert_plex_user(conn: Connection, plex_user_id: str, username: str, friendly: str) -> int:
+    row = conn.execute(
+        "INSERT INTO users (username, friendly_name, plex_user_id) VALUES (%s, %s, %s) "
+        "ON CONFLICT (plex_user_id) DO UPDATE SET username = EXCLUDED.username "
+        "RETURNING id",
+        (username, friendly or None, plex_user_id),
+    ).fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+def upsert_jellyfin_user(
+    conn: Connection, jellyfin_user_id: str, username: str, friendly: str
+) -> int:
+    row = conn.execute(
+        "INSERT INTO users (username, friendly_name, jellyfin_user_id) VALUES (%s, %s, %s) "
+        "ON CONFLICT (jellyfin_user_id) DO UPDATE SET username = EXCLUDED.username "
+        "RETURNING id",
+        (username, friendly or None, jellyfin_user_id),
+    ).fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+def owner_user(conn: Connection, username: str) -> int:
+    """Plex names its owner with the server-local id 1: the owner row, created if none yet."""
+    row = conn.execute("SELECT id FROM users WHERE is_owner ORDER BY id LIMIT 1").fetchone()
+    if row is not None:
+        return int(row["id"])
+    created = conn.execute(
+        "INSERT INTO users (username, is_owner) VALUES (%s, true) RETURNING id", (username,)
+    ).fetchone()
+    assert created is not None
+    return int(created["id"])
 
 
 def get(conn: Connection, user_id: int) -> dict[str, Any] | None:
