@@ -11,6 +11,7 @@ from psycopg_pool import ConnectionPool
 from recommendarr.settings import Settings
 from recommendarr.shared import db
 from recommendarr.shared.embeddings import EmbeddingProvider, build_embedding_provider
+from recommendarr.shared.integrations import Integrations, build_integrations
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ class Resources:
     pool: ConnectionPool[db.Connection]
     http: httpx.Client
     embedder: EmbeddingProvider
+    integrations: Integrations
 
     def close(self) -> None:
         self.http.close()
@@ -37,13 +39,14 @@ def build(settings: Settings) -> Resources:
     pool = db.open_pool(url, settings.db_pool_size)
     http = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
     embedder = build_embedding_provider(settings, http)
+    integrations = build_integrations(settings, http)
     log.info(
         "database %s (%s); embeddings %s",
         db.describe_url(url),
         "embedded PostgreSQL" if settings.embedded_database else "DATABASE_URL",
         embedder.model_name,
     )
-    return Resources(settings, url, pool, http, embedder)
+    return Resources(settings, url, pool, http, embedder, integrations)
 
 
 def install(resources: Resources) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 
 from dramatiq import Actor
 from starlette.concurrency import run_in_threadpool
@@ -58,10 +60,11 @@ async def accept(
     body: bytes,
     content_type: str = "application/json",
     actor: Actor[..., None] = on_watch_event,
+    validate: Callable[[bytes], object] | None = None,
 ) -> JSONResponse:
     """Validate with the same parser the actor uses, then record and enqueue: 202."""
     try:
-        parse_webhook(source, body)
+        (validate or partial(parse_webhook, source))(body)
     except PayloadError as exc:
         raise HTTPException(400 if exc.field == "body" else 422, str(exc)) from exc
     accepted = await run_in_threadpool(
