@@ -137,7 +137,7 @@ def fetch_once(
         raise Transient(f"{target.host} is unreachable") from exc
     try:
         if response.is_redirect:
-            location = response.headers.get("location")
+            location = str(response.headers.get("location", ""))
             if not location:
                 raise RefusedURL("a redirect without a Location header")
             return location
