@@ -15,12 +15,20 @@ from recommendarr.settings import Settings, load_settings
 from recommendarr.shared.job_tracking import JobTracking
 
 QUEUES = ("events", "embeddings", "profiles")
+# A killed worker's unacked messages go back to the queue once its heartbeat is this old and a
+# maintenance pass runs. Dramatiq's defaults (60 s, 1 command in 1,000) can leave them ~15 min.
+HEARTBEAT_TIMEOUT_MS = 20_000
+MAINTENANCE_CHANCE_PER_MILLION = 50_000
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
     broker: dramatiq.Broker
     if settings.redis_url:
-        broker = RedisBroker(url=settings.redis_url)  # type: ignore[no-untyped-call]
+        broker = RedisBroker(  # type: ignore[no-untyped-call]
+            url=settings.redis_url,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+            maintenance_chance=MAINTENANCE_CHANCE_PER_MILLION,
+        )
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")
