@@ -18,7 +18,7 @@ QUEUES = ("events", "embeddings", "profiles")
 # A killed worker's unacked messages go back to the queue once its heartbeat is this old and a
 # maintenance pass runs. Dramatiq's defaults (60 s, 1 command in 1,000) can leave them ~15 min.
 HEARTBEAT_TIMEOUT_MS = 20_000
-MAINTENANCE_CHANCE_PER_MILLION = 50_000
+MAINTENANCE_CHANCE_PER_MILLION = 10_000
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:

@@ -1,0 +1,1 @@
+"""Offline benchmarks for Recommendarr (not shipped with the app)."""

@@ -1,0 +1,108 @@
+"""Start a real `recommendarr serve` (and optionally workers) on loopback for benchmarks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ADMIN_TOKEN = "bench-admin-token-00000000000000000000000000"
+WEBHOOK_TOKEN = "bench-webhook-token-000000000000000000000000"
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    env: dict[str, str]
+    data_dir: Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bench_env(data_dir: Path, redis_url: str | None, database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        RECOMMENDARR_DATA_DIR=str(data_dir),
+        RECOMMENDARR_ADMIN_TOKEN=ADMIN_TOKEN,
+        RECOMMENDARR_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
+        RECOMMENDARR_LOG_LEVEL="WARNING",
+        RECOMMENDARR_DB_POOL_SIZE="20",
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as handle:
+        return subprocess.Popen(
+            [sys.executable, "-m", "recommendarr.cli", *args],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_healthy(base_url: str, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/api/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server at {base_url} did not become healthy")
+
+
+@contextmanager
+def running_server(
+    redis_url: str | None, database_url: str | None, workers: int = 0
+) -> Iterator[Server]:
+    """serve (+ `workers` worker processes when redis_url is given), stopped on exit."""
+    data_dir = Path(tempfile.mkdtemp(prefix="rcm-bench-"))
+    env = bench_env(data_dir, redis_url, database_url)
+    if database_url is None:
+        # Start the embedded server once here so serve and workers attach to the same one.
+        from recommendarr.shared.db import start_embedded_postgres
+
+        env["DATABASE_URL"] = start_embedded_postgres(data_dir / "postgres")
+    port = free_port()
+    processes = [spawn(["serve", "--port", str(port)], env, data_dir / "serve.log")]
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base_url)
+        for n in range(workers):
+            processes.append(spawn(["worker"], env, data_dir / f"worker{n}.log"))
+        yield Server(base_url, env, data_dir)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
