@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from recommendarr.http.inbox_writer import InboxWriter
 from recommendarr.http.openapi import Endpoint, build_document
 from recommendarr.http.routes import health, jobs, recommendations, users, webhooks
 from recommendarr.runtime import Runtime, start_runtime
@@ -51,9 +52,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         active = runtime or start_runtime(settings, role="serve")
         app.state.resources = active.resources
         app.state.secret_hashes = active.secret_hashes
+        app.state.inbox_writer = InboxWriter(active.resources)
+        app.state.inbox_writer.start()
         try:
             yield
         finally:
+            await app.state.inbox_writer.stop()
             if owned:
                 active.stop()
 

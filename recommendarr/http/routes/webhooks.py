@@ -7,19 +7,17 @@ from collections.abc import Callable
 from functools import partial
 
 from dramatiq import Actor
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from recommendarr.functions.on_watch_event import on_watch_event
 from recommendarr.http.auth import check_webhook_token
+from recommendarr.http.inbox_writer import InboxWriter
 from recommendarr.http.openapi import Endpoint, Param
 from recommendarr.http.schemas import Accepted
 from recommendarr.shared.domain.events import PayloadError
 from recommendarr.shared.domain.webhooks import parse_webhook
-from recommendarr.shared.resources import Resources
-from recommendarr.shared.store import inbox, jobs
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
@@ -38,22 +36,6 @@ async def read_capped_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def record_and_enqueue(
-    resources: Resources, source: str, content_type: str, body: bytes, actor: Actor[..., None]
-) -> Accepted:
-    with resources.pool.connection() as conn, conn.transaction():
-        inbox_id = inbox.record(conn, source, content_type, body)
-        job_id = jobs.create(conn, f"webhook:{source}", user_id=None, subject_id=inbox_id)
-    try:
-        actor.send_with_options(args=(inbox_id,), job_id=job_id)
-    except Exception:
-        # The body is committed; the inbox reconciler sends it again, so it is not lost.
-        log.exception(
-            "could not enqueue inbox row %s; it stays 'received' for the reconciler", inbox_id
-        )
-    return Accepted(job_id=job_id, inbox_id=inbox_id)
-
-
 async def accept(
     request: Request,
     source: str,
@@ -67,9 +49,8 @@ async def accept(
         (validate or partial(parse_webhook, source))(body)
     except PayloadError as exc:
         raise HTTPException(400 if exc.field == "body" else 422, str(exc)) from exc
-    accepted = await run_in_threadpool(
-        record_and_enqueue, request.app.state.resources, source, content_type[:100], body, actor
-    )
+    writer: InboxWriter = request.app.state.inbox_writer
+    accepted = await writer.submit(source, content_type[:100], body, actor)
     return JSONResponse(accepted.model_dump(), status_code=202)
 
 

@@ -52,3 +52,17 @@ def unfinished_ids(conn: Connection, older_than_s: int, limit: int) -> list[int]
         (older_than_s, limit),
     ).fetchall()
     return [int(r["id"]) for r in rows]
+
+
+def record_many(conn: Connection, rows: list[tuple[str, str, bytes]]) -> list[int]:
+    """Insert several bodies in one statement; ids come back in input order."""
+    if not rows:
+        return []
+    result = conn.execute(
+        "INSERT INTO inbox (source, content_type, body) "
+        "SELECT s, c, b FROM unnest(%s::text[], %s::text[], %s::bytea[]) "
+        "WITH ORDINALITY AS r(s, c, b, n) ORDER BY n RETURNING id",
+        ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
+    ).fetchall()
+    # Ids come from one sequence in insertion order, which ORDER BY n made the input order.
+    return sorted(int(r["id"]) for r in result)

@@ -71,3 +71,17 @@ def record_failed_message(
 def count_by_state(conn: Connection) -> dict[str, int]:
     rows = conn.execute("SELECT state, count(*) AS n FROM jobs GROUP BY state").fetchall()
     return {str(r["state"]): int(r["n"]) for r in rows}
+
+
+def create_many(conn: Connection, rows: list[tuple[str, int | None, int | None]]) -> list[int]:
+    """(kind, user_id, subject_id) rows in one statement; ids come back in input order."""
+    if not rows:
+        return []
+    result = conn.execute(
+        "INSERT INTO jobs (kind, user_id, subject_id) "
+        "SELECT k, u, s FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) "
+        "WITH ORDINALITY AS r(k, u, s, n) ORDER BY n RETURNING id",
+        ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
+    ).fetchall()
+    # Ids come from one sequence in insertion order, which ORDER BY n made the input order.
+    return sorted(int(r["id"]) for r in result)
