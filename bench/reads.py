@@ -1,0 +1,123 @@
+"""Read path load: GET /users/{id}/recommendations with many concurrent clients.
+
+    recommendarr bench reads --clients 50 --seconds 10
+
+Starts `recommendarr demo` (the demo household, served on loopback), issues a token per user,
+then runs closed-loop clients that each read a random user's picks with that user's token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.serving import bench_env, free_port, percentile, spawn, wait_healthy
+
+
+async def client_loop(
+    client: httpx.AsyncClient,
+    users: list[tuple[int, str]],
+    deadline: float,
+    latencies: list[float],
+    statuses: dict[int, int],
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    while time.perf_counter() < deadline:
+        user_id, token = rng.choice(users)
+        started = time.perf_counter()
+        response = await client.get(
+            f"/api/v1/users/{user_id}/recommendations",
+            params={"limit": 10},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        latencies.append((time.perf_counter() - started) * 1000)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+
+async def closed_loop(
+    base_url: str, users: list[tuple[int, str]], clients: int, seconds: float
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(
+            *(client_loop(client, users, deadline, latencies, statuses, n) for n in range(clients))
+        )
+        elapsed = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "statuses": statuses,
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies), 2),
+    }
+
+
+def start_demo(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    port = free_port()
+    env = bench_env(data_dir, None, None)
+    env.pop("RECOMMENDARR_ADMIN_TOKEN")
+    log = data_dir / "demo.log"
+    process = spawn(["demo", "--port", str(port), "--data-dir", str(data_dir)], env, log)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        found = re.search(r"Admin token for this demo run: (\S+)", log.read_text(errors="replace"))
+        if found:
+            return process, f"http://127.0.0.1:{port}", found.group(1)
+        if process.poll() is not None:
+            raise RuntimeError(f"demo exited early; see {log}")
+        time.sleep(0.5)
+    raise RuntimeError("the demo household was not loaded in time")
+
+
+def user_tokens(base_url: str, admin_token: str) -> list[tuple[int, str]]:
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    users = httpx.get(f"{base_url}/api/v1/users", headers=headers).json()["users"]
+    tokens = []
+    for user in users:
+        issued = httpx.post(f"{base_url}/api/v1/users/{user['id']}/tokens", headers=headers)
+        tokens.append((int(user["id"]), str(issued.json()["token"])))
+    return tokens
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="recommendarr bench reads", description=__doc__)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix="rcm-bench-reads-"))
+    process, base_url, admin_token = start_demo(data_dir)
+    try:
+        wait_healthy(base_url)
+        users = user_tokens(base_url, admin_token)
+        asyncio.run(closed_loop(base_url, users, args.clients, 2))  # warm-up
+        result = asyncio.run(closed_loop(base_url, users, args.clients, args.seconds))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    print("command:", "recommendarr bench reads " + shlex.join(argv or sys.argv[1:]))
+    for key, value in result.items():
+        print(f"  {key:>14}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
