@@ -89,11 +89,18 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return run_demo(settings.model_copy(update=update), once=args.once, limit=args.limit)
 
 
-def cmd_bench_quality(settings: Settings, args: argparse.Namespace) -> int:
-    from bench.quality.cli import main as quality_main
+BENCHMARKS = {
+    "quality": "bench.quality.cli",
+    "webhooks": "bench.webhooks",
+    "reads": "bench.reads",
+}
 
-    argv = ["--ratings", args.ratings, "--items", args.items, "--out", args.out]
-    return int(quality_main(argv + list(args.extra)))
+
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    import importlib
+
+    module = importlib.import_module(BENCHMARKS[args.benchmark])
+    return int(module.main(list(args.bench_args)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,14 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--limit", type=int, default=10)
     demo.set_defaults(run=cmd_demo)
-    bench = commands.add_parser("bench", help="benchmarks")
-    bench_commands = bench.add_subparsers(dest="bench_command", required=True)
-    quality = bench_commands.add_parser("quality", help="offline ranking quality vs baselines")
-    quality.add_argument("--ratings", required=True)
-    quality.add_argument("--items", required=True)
-    quality.add_argument("--out", default="report.json")
-    quality.add_argument("extra", nargs=argparse.REMAINDER)
-    quality.set_defaults(run=cmd_bench_quality)
+    bench = commands.add_parser(
+        "bench", help="benchmarks: quality, webhooks, reads (each takes --help)"
+    )
+    bench.add_argument("benchmark", choices=sorted(BENCHMARKS))
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(run=cmd_bench)
     return parser
 
 
