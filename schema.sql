@@ -4,6 +4,13 @@
 
 CREATE EXTENSION IF NOT EXISTS vector;
 
+-- The hash of the schema text last applied: processes starting later skip identical DDL.
+CREATE TABLE IF NOT EXISTS schema_state (
+    id          integer PRIMARY KEY CHECK (id = 1),
+    sha256      text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+);
+
 CREATE TABLE IF NOT EXISTS app_secrets (
     name        text PRIMARY KEY,
     sha256      bytea NOT NULL,
@@ -121,8 +128,9 @@ CREATE TABLE IF NOT EXISTS inbox (
     processed_at  timestamptz
 );
 
-CREATE INDEX IF NOT EXISTS inbox_unfinished ON inbox (received_at)
-    WHERE state IN ('received', 'recorded');
+DROP INDEX IF EXISTS inbox_unfinished;
+CREATE INDEX IF NOT EXISTS inbox_unfinished_v2 ON inbox (received_at)
+    WHERE state IN ('received', 'recorded', 'mapping');
 
 CREATE TABLE IF NOT EXISTS watch_events (
     id             bigserial PRIMARY KEY,
@@ -274,3 +282,42 @@ CREATE TABLE IF NOT EXISTS grab_requests (
     created_at   timestamptz NOT NULL DEFAULT now(),
     UNIQUE (item_id)
 );
+
+-- What a title named without a TMDB id stands for, once map_event has resolved it: a show's key
+-- on its server (Plex grandparentRatingKey, Jellyfin SeriesId) or "imdb:tt…" / "tvdb:…".
+CREATE TABLE IF NOT EXISTS title_aliases (
+    server_kind   text NOT NULL,
+    server_id     text NOT NULL,
+    external_key  text NOT NULL,
+    tmdb_id       integer NOT NULL,
+    media_type    text NOT NULL CHECK (media_type IN ('movie', 'tv')),
+    resolved_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (server_kind, server_id, external_key)
+);
+
+-- 'mapping': waiting for map_event to find the title's TMDB id.
+ALTER TABLE inbox DROP CONSTRAINT IF EXISTS inbox_state_check;
+ALTER TABLE inbox ADD CONSTRAINT inbox_state_check
+    CHECK (state IN ('received', 'recorded', 'mapping', 'done', 'ignored', 'failed'));
+
+-- Other sources that reported the same viewing (a Plex scrobble of a play Tautulli recorded).
+ALTER TABLE watch_events ADD COLUMN IF NOT EXISTS also_reported_by text[] NOT NULL DEFAULT '{}';
+CREATE INDEX IF NOT EXISTS watch_events_user_item_time
+    ON watch_events (user_id, item_id, occurred_at);
+
+-- Pulled history rows (Tautulli get_history) carry the upstream's own id: re-polling the same
+-- rows inserts nothing. Webhook bodies have no such id and leave it NULL.
+ALTER TABLE inbox ADD COLUMN IF NOT EXISTS external_ref text;
+CREATE UNIQUE INDEX IF NOT EXISTS inbox_source_external_ref
+    ON inbox (source, external_ref) WHERE external_ref IS NOT NULL;
+-- "Did a webhook from this source arrive lately?" (the history poll is only a fallback).
+CREATE INDEX IF NOT EXISTS inbox_source_received ON inbox (source, received_at);
+
+-- The libraries whose titles a user may be offered. Once a server has been synced, only the
+-- libraries the sync confirmed count: placeholder libraries that webhooks invent for servers
+-- that do not name theirs (and that any player of any title gets into) no longer do.
+CREATE OR REPLACE VIEW user_visible_libraries AS
+    SELECT a.user_id, a.library_id FROM user_library_access a
+    JOIN libraries l ON l.id = a.library_id
+    WHERE l.synced_at IS NOT NULL OR NOT EXISTS (
+        SELECT 1 FROM libraries s WHERE s.server_id = l.server_id AND s.synced_at IS NOT NULL);

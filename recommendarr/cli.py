@@ -72,7 +72,7 @@ def cmd_db_init(settings: Settings, args: argparse.Namespace) -> int:
     from recommendarr.shared import db
 
     url = db.resolve_database_url(settings)
-    db.apply_schema(url, settings.embedding_dim)
+    db.apply_schema(url, settings.embedding_dim, force=True)
     print(f"schema applied to {db.describe_url(url)}")
     return 0
 

@@ -8,7 +8,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from recommendarr.functions.poll_tautulli import poll_tautulli
 from recommendarr.functions.reconcile_inbox import reconcile_inbox
+from recommendarr.functions.sync_arr import sync_arr
+from recommendarr.functions.sync_library import sync_library
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +23,13 @@ class Schedule:
     send: Callable[[str], object]
 
 
-SCHEDULES = (Schedule("reconcile_inbox", 60, reconcile_inbox.send),)
+SCHEDULES = (
+    Schedule("reconcile_inbox", 60, reconcile_inbox.send),
+    Schedule("sync_arr", 6 * 3600, sync_arr.send),
+    # Permissions are re-synced every 6 hours.
+    Schedule("sync_library", 6 * 3600, sync_library.send),
+    Schedule("poll_tautulli", 5 * 60, poll_tautulli.send),
+)
 
 
 def period_key(name: str, every_s: int, now: float) -> str:

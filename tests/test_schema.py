@@ -16,15 +16,19 @@ def test_schema_applies_twice_without_change(res: Resources) -> None:
             ).fetchall()
 
     before = snapshot()
-    db.apply_schema(res.database_url, res.settings.embedding_dim)
-    db.apply_schema(res.database_url, res.settings.embedding_dim)
+    assert db.apply_schema(res.database_url, res.settings.embedding_dim, force=True)
+    assert db.apply_schema(res.database_url, res.settings.embedding_dim, force=True)
     assert snapshot() == before
+    # Without force, an unchanged schema is not re-run at all (no DDL locks on a live database).
+    assert not db.apply_schema(res.database_url, res.settings.embedding_dim)
     assert any("hnsw" in row[2] and "vector_cosine_ops" in row[2] for row in before)
 
 
 def test_a_different_embedding_dimension_is_refused(res: Resources) -> None:
     with pytest.raises(db.SchemaMismatchError, match="768-dimensional"):
         db.apply_schema(res.database_url, 384)
+    with pytest.raises(db.SchemaMismatchError, match="768-dimensional"):
+        db.apply_schema(res.database_url, 384, force=True)
 
 
 def test_vector_extension_is_installed(conn: db.Connection) -> None:

@@ -4,9 +4,29 @@ Importing this package declares every actor on the broker chosen in recommendarr
 """
 
 from recommendarr.functions.embed_item import embed_item
+from recommendarr.functions.enrich_item import enrich_item
+from recommendarr.functions.map_event import map_event
+from recommendarr.functions.on_arr_event import on_arr_event
 from recommendarr.functions.on_watch_event import on_watch_event
+from recommendarr.functions.poll_tautulli import poll_tautulli
 from recommendarr.functions.rank_user import rank_user
 from recommendarr.functions.reconcile_inbox import reconcile_inbox
 from recommendarr.functions.refresh_profile import refresh_profile
+from recommendarr.functions.request_grab import request_grab
+from recommendarr.functions.sync_arr import sync_arr
+from recommendarr.functions.sync_library import sync_library
 
-__all__ = ["embed_item", "on_watch_event", "rank_user", "reconcile_inbox", "refresh_profile"]
+__all__ = [
+    "embed_item",
+    "enrich_item",
+    "map_event",
+    "on_arr_event",
+    "on_watch_event",
+    "poll_tautulli",
+    "rank_user",
+    "reconcile_inbox",
+    "refresh_profile",
+    "request_grab",
+    "sync_arr",
+    "sync_library",
+]

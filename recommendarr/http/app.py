@@ -15,7 +15,10 @@ from starlette.routing import Route
 
 from recommendarr.http.inbox_writer import InboxWriter
 from recommendarr.http.openapi import Endpoint, build_document
-from recommendarr.http.routes import health, jobs, recommendations, users, webhooks
+from recommendarr.http.routes import admin, health, jobs, recommendations, users, webhooks
+from recommendarr.http.routes.grabs import ROUTES as GRAB_ROUTES
+from recommendarr.http.routes.webhooks_arr import ROUTES as ARR_WEBHOOK_ROUTES
+from recommendarr.http.routes.webhooks_media import ROUTES as MEDIA_WEBHOOK_ROUTES
 from recommendarr.runtime import Runtime, start_runtime
 from recommendarr.settings import Settings
 
@@ -24,9 +27,13 @@ PREFIX = "/api/v1"
 ROUTE_TABLE: list[tuple[Endpoint, Callable[..., Any]]] = [
     *health.ROUTES,
     *webhooks.ROUTES,
+    *ARR_WEBHOOK_ROUTES,
+    *MEDIA_WEBHOOK_ROUTES,
+    *GRAB_ROUTES,
     *users.ROUTES,
     *recommendations.ROUTES,
     *jobs.ROUTES,
+    *admin.ROUTES,
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from dataclasses import dataclass
 
@@ -69,11 +71,30 @@ def visible_user(request: Request, user_id: int) -> dict[str, object]:
 
 
 def check_webhook_token(request: Request) -> None:
-    given = request.query_params.get("token") or request.headers.get("x-recommendarr-token")
+    given = (
+        request.query_params.get("token")
+        or request.headers.get("x-recommendarr-token")
+        or basic_password(request)
+    )
     if not given:
         raise HTTPException(
-            401, "missing webhook token: add ?token=<RECOMMENDARR_WEBHOOK_TOKEN> to the URL"
+            401,
+            "missing webhook token: add ?token=<RECOMMENDARR_WEBHOOK_TOKEN> to the URL "
+            "(or send it as the HTTP Basic password)",
         )
     hashes: SecretHashes = request.app.state.secret_hashes
     if not hmac.compare_digest(secrets.digest(given), hashes.webhook):
         raise HTTPException(401, "wrong webhook token")
+
+
+def basic_password(request: Request) -> str | None:
+    """The password of an HTTP Basic header (Radarr/Sonarr webhook credentials); any username."""
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    _, separator, password = decoded.partition(":")
+    return password if separator and password else None

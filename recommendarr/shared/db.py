@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -59,15 +60,39 @@ def schema_sql(embedding_dim: int) -> str:
     return SCHEMA_PATH.read_text(encoding="utf-8").replace("@EMBEDDING_DIM@", str(embedding_dim))
 
 
-def apply_schema(url: str, embedding_dim: int) -> None:
-    """Apply schema.sql under an advisory lock, so concurrent starts do not race on DDL."""
+def apply_schema(url: str, embedding_dim: int, *, force: bool = False) -> bool:
+    """Apply schema.sql unless this exact text was applied already; True when it ran.
+
+    Re-running DDL on a live database is not free: ALTER TABLE waits for an exclusive lock and
+    queues every later query behind it. A process starting beside running ones therefore only
+    compares the schema's hash. An advisory lock keeps concurrent starts from racing.
+    """
+    text = schema_sql(embedding_dim)
+    digest = hashlib.sha256(text.encode()).hexdigest()
     with psycopg.connect(url, autocommit=True) as conn:
+        if not force and applied_schema_hash(conn) == digest:
+            check_embedding_dimension(conn, embedding_dim)
+            return False
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
         try:
-            conn.execute(schema_sql(embedding_dim).encode())
+            conn.execute(text.encode())
             check_embedding_dimension(conn, embedding_dim)
+            conn.execute(
+                "INSERT INTO schema_state (id, sha256) VALUES (1, %s) ON CONFLICT (id) "
+                "DO UPDATE SET sha256 = EXCLUDED.sha256, applied_at = now()",
+                (digest,),
+            )
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+    return True
+
+
+def applied_schema_hash(conn: psycopg.Connection[Any]) -> str | None:
+    exists = conn.execute("SELECT to_regclass('schema_state')").fetchone()
+    if exists is None or exists[0] is None:
+        return None
+    row = conn.execute("SELECT sha256 FROM schema_state WHERE id = 1").fetchone()
+    return None if row is None else str(row[0])
 
 
 def check_embedding_dimension(conn: psycopg.Connection[Any], embedding_dim: int) -> None:

@@ -39,7 +39,7 @@ def build(settings: Settings) -> Resources:
     pool = db.open_pool(url, settings.db_pool_size)
     http = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
     embedder = build_embedding_provider(settings, http)
-    integrations = build_integrations(settings, http)
+    integrations = build_integrations(settings, http, pool)
     log.info(
         "database %s (%s); embeddings %s",
         db.describe_url(url),

@@ -19,7 +19,12 @@ class PayloadError(ValueError):
 @dataclass(frozen=True)
 class TitleRef:
     """A title as a source names it. Episodes are already lifted to their show here, or carry
-    `show_key` (the server's own id of the show) for the mapper to look up."""
+    `show_key` (the server's own id of the show) for the mapper to look up.
+
+    The ids are always the title's own (the show's, for an episode). A source that only knows
+    the episode's ids (Plex's new agents, Jellyfin) puts them in `episode_*`: TMDB can still
+    name the show from them.
+    """
 
     tmdb_id: int | None
     media_type: str
@@ -29,6 +34,8 @@ class TitleRef:
     imdb_id: str | None = None
     tvdb_id: int | None = None
     show_key: str | None = None
+    episode_imdb_id: str | None = None
+    episode_tvdb_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,10 @@ class PlaybackEvent:
     def ends_a_viewing(self) -> bool:
         return self.action in ("stop", "watched")
 
+    @property
+    def changes_taste(self) -> bool:
+        return self.ends_a_viewing or self.action == "rate"
+
 
 @dataclass(frozen=True)
 class LibraryAddition:
@@ -99,3 +110,13 @@ class IgnoredEvent:
 
 
 WebhookEvent = PlaybackEvent | LibraryAddition | IgnoredEvent
+
+
+def merge_reports(
+    kept_action: str, kept_progress: float | None, action: str, progress: float | None
+) -> tuple[str, float | None]:
+    """One viewing reported by two sources: the furthest progress, and 'watched' if either
+    source saw it completed."""
+    merged_action = "watched" if "watched" in (kept_action, action) else kept_action
+    known = [p for p in (kept_progress, progress) if p is not None]
+    return merged_action, max(known) if known else None

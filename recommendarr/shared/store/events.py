@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from recommendarr.shared.db import Connection
-from recommendarr.shared.domain.events import PlaybackEvent
+from recommendarr.shared.domain.events import PlaybackEvent, merge_reports
 from recommendarr.shared.domain.taste import Viewing
 
 
@@ -20,8 +21,8 @@ def insert(
     """The new event's id, or None when the same event was already recorded."""
     row = conn.execute(
         "INSERT INTO watch_events (event_key, inbox_id, source, user_id, item_id, library_id, "
-        "action, progress, duration_s, session_key, occurred_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "action, progress, duration_s, rating, session_key, occurred_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (event_key) DO NOTHING RETURNING id",
         (
             event.event_key,
@@ -33,11 +34,67 @@ def insert(
             event.action,
             event.progress,
             event.duration_s,
+            event.rating,
             event.session_key,
             event.occurred_at,
         ),
     ).fetchone()
     return None if row is None else int(row["id"])
+
+
+def received_at(conn: Connection, inbox_id: int) -> datetime | None:
+    """When the webhook arrived: it dates the events of senders that give no time."""
+    row = conn.execute("SELECT received_at FROM inbox WHERE id = %s", (inbox_id,)).fetchone()
+    return None if row is None else row["received_at"]
+
+
+def lock_viewing(conn: Connection, user_id: int, item_id: int) -> None:
+    """Serialize the recording of one user's viewings of one title until the transaction ends,
+    so two sources reporting the same play at once cannot both insert it."""
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+        (f"watch_events:{user_id}:{item_id}",),
+    )
+
+
+def exists(conn: Connection, event_key: str) -> bool:
+    row = conn.execute("SELECT 1 FROM watch_events WHERE event_key = %s", (event_key,)).fetchone()
+    return row is not None
+
+
+def same_viewing_elsewhere(
+    conn: Connection,
+    user_id: int,
+    item_id: int,
+    source: str,
+    occurred_at: datetime,
+    window: timedelta,
+) -> dict[str, Any] | None:
+    """The viewing-ending event another source recorded closest to `occurred_at`, if any lies
+    within `window` of it."""
+    return conn.execute(
+        "SELECT id, action, progress FROM watch_events "
+        "WHERE user_id = %s AND item_id = %s AND source <> %s "
+        "AND action IN ('stop', 'watched') "
+        "AND occurred_at BETWEEN %s::timestamptz - %s AND %s::timestamptz + %s "
+        "ORDER BY abs(extract(epoch FROM occurred_at - %s::timestamptz)), id LIMIT 1",
+        (user_id, item_id, source, occurred_at, window, occurred_at, window, occurred_at),
+    ).fetchone()
+
+
+def merge_report(conn: Connection, kept: dict[str, Any], event: PlaybackEvent) -> bool:
+    """Fold a second source's report of a recorded viewing into it; True when what the profile
+    reads (action, progress) changed."""
+    action, progress = merge_reports(kept["action"], kept["progress"], event.action, event.progress)
+    conn.execute(
+        "UPDATE watch_events SET action = %s, progress = %s, "
+        "duration_s = coalesce(duration_s, %s), "
+        "also_reported_by = CASE WHEN %s = ANY(also_reported_by) THEN also_reported_by "
+        "  ELSE array_append(also_reported_by, %s) END "
+        "WHERE id = %s",
+        (action, progress, event.duration_s, event.source, event.source, kept["id"]),
+    )
+    return (action, progress) != (kept["action"], kept["progress"])
 
 
 def viewings(conn: Connection, user_id: int) -> list[Viewing]:

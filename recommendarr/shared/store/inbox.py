@@ -40,18 +40,19 @@ def set_state(conn: Connection, inbox_id: int, state: str, error: str | None = N
 
 def count_unfinished(conn: Connection) -> int:
     row = conn.execute(
-        "SELECT count(*) AS n FROM inbox WHERE state IN ('received', 'recorded')"
+        "SELECT count(*) AS n FROM inbox WHERE state IN ('received', 'recorded', 'mapping')"
     ).fetchone()
     return int(row["n"]) if row else 0
 
 
-def unfinished_ids(conn: Connection, older_than_s: int, limit: int) -> list[int]:
+def unfinished(conn: Connection, older_than_s: int, limit: int) -> list[tuple[int, str]]:
+    """(id, source) of rows whose processing never finished."""
     rows = conn.execute(
-        "SELECT id FROM inbox WHERE state IN ('received', 'recorded') "
+        "SELECT id, source FROM inbox WHERE state IN ('received', 'recorded', 'mapping') "
         "AND received_at < now() - make_interval(secs => %s) ORDER BY id LIMIT %s",
         (older_than_s, limit),
     ).fetchall()
-    return [int(r["id"]) for r in rows]
+    return [(int(r["id"]), str(r["source"])) for r in rows]
 
 
 def record_many(conn: Connection, rows: list[tuple[str, str, bytes]]) -> list[int]:

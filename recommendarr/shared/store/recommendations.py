@@ -20,7 +20,7 @@ def tonight_candidates(conn: Connection, user_id: int, model: str) -> dict[str, 
         "e.embedding FROM items i "
         "JOIN library_items li ON li.item_id = i.id "
         "JOIN libraries l ON l.id = li.library_id "
-        "JOIN user_library_access a ON a.library_id = l.id AND a.user_id = %s "
+        "JOIN user_visible_libraries a ON a.library_id = l.id AND a.user_id = %s "
         "JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
         "WHERE NOT EXISTS (SELECT 1 FROM watch_events w WHERE w.user_id = %s AND w.item_id = i.id) "
         "AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.user_id = %s AND f.item_id = i.id "
@@ -97,10 +97,17 @@ def replace(
 
 
 def read(conn: Connection, user_id: int, mode: str, limit: int) -> list[dict[str, Any]]:
+    """The stored picks, less titles held only in libraries the user may not open: access
+    revoked since the ranking (a library sync) hides a pick at once, before the re-ranking it
+    triggered has run. Titles in no library at all (worth adding) are not affected."""
     return conn.execute(
         "SELECT r.rank, r.score, r.confidence, r.signals, r.influenced_by, r.explanation, "
         "i.tmdb_id, i.media_type, i.title, i.year, i.poster_path FROM recommendations r "
         "JOIN items i ON i.id = r.item_id WHERE r.user_id = %s AND r.mode = %s "
+        "AND (NOT EXISTS (SELECT 1 FROM library_items li WHERE li.item_id = r.item_id) "
+        "  OR EXISTS (SELECT 1 FROM library_items li JOIN user_visible_libraries a "
+        "    ON a.library_id = li.library_id AND a.user_id = r.user_id "
+        "    WHERE li.item_id = r.item_id)) "
         "ORDER BY r.rank LIMIT %s",
         (user_id, mode, limit),
     ).fetchall()

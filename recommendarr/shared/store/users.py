@@ -93,9 +93,12 @@ def list_all(conn: Connection) -> list[dict[str, Any]]:
 
 
 def grant_library(conn: Connection, user_id: int, library_id: int, granted_by: str) -> None:
-    """Record access; an explicit grant from a sync outranks one inferred from playback."""
+    """Record access; an explicit grant from a sync outranks one inferred from playback, and
+    playback grants nothing in a library a sync manages: there the sync is the truth."""
     conn.execute(
-        "INSERT INTO user_library_access (user_id, library_id, granted_by) VALUES (%s, %s, %s) "
+        "INSERT INTO user_library_access (user_id, library_id, granted_by) "
+        "SELECT %s, %s, %s WHERE %s <> 'observed' OR NOT EXISTS "
+        "  (SELECT 1 FROM libraries WHERE id = %s AND synced_at IS NOT NULL) "
         "ON CONFLICT (user_id, library_id) DO NOTHING",
-        (user_id, library_id, granted_by),
+        (user_id, library_id, granted_by, granted_by, library_id),
     )
