@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from recommendarr.http.inbox_writer import InboxWriter
 from recommendarr.http.openapi import Endpoint, build_document
-from recommendarr.http.routes import admin, health, jobs, recommendations, users, webhooks
+from recommendarr.http.routes import admin, health, jobs, recommendations, search, users, webhooks
 from recommendarr.http.routes.grabs import ROUTES as GRAB_ROUTES
 from recommendarr.http.routes.webhooks_arr import ROUTES as ARR_WEBHOOK_ROUTES
 from recommendarr.http.routes.webhooks_media import ROUTES as MEDIA_WEBHOOK_ROUTES
@@ -32,6 +32,7 @@ ROUTE_TABLE: list[tuple[Endpoint, Callable[..., Any]]] = [
     *GRAB_ROUTES,
     *users.ROUTES,
     *recommendations.ROUTES,
+    *search.ROUTES,
     *jobs.ROUTES,
     *admin.ROUTES,
 ]

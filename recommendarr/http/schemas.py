@@ -126,3 +126,16 @@ class Health(BaseModel):
     queues: dict[str, int]
     inbox_unfinished: int
     jobs: dict[str, int]
+
+
+class SearchHit(BaseModel):
+    tmdb_id: int
+    media_type: Literal["movie", "tv"]
+    title: str
+    year: int | None
+    poster: str | None
+    watched: bool
+
+
+class SearchResults(BaseModel):
+    items: list[SearchHit]
