@@ -19,6 +19,7 @@ from recommendarr.http.routes import admin, health, jobs, recommendations, searc
 from recommendarr.http.routes.grabs import ROUTES as GRAB_ROUTES
 from recommendarr.http.routes.webhooks_arr import ROUTES as ARR_WEBHOOK_ROUTES
 from recommendarr.http.routes.webhooks_media import ROUTES as MEDIA_WEBHOOK_ROUTES
+from recommendarr.http.token_cache import TokenCache
 from recommendarr.runtime import Runtime, start_runtime
 from recommendarr.settings import Settings
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         active = runtime or start_runtime(settings, role="serve")
         app.state.resources = active.resources
         app.state.secret_hashes = active.secret_hashes
+        app.state.token_cache = TokenCache()
         app.state.inbox_writer = InboxWriter(active.resources)
         app.state.inbox_writer.start()
         try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from recommendarr.http.token_cache import TokenCache
 from recommendarr.shared.store import secrets
 from recommendarr.shared.store import users as user_store
 
@@ -44,10 +45,14 @@ def authenticate(request: Request) -> Principal:
     hashes: SecretHashes = request.app.state.secret_hashes
     if hmac.compare_digest(token_hash, hashes.admin):
         return Principal(is_admin=True, user_id=None)
-    with request.app.state.resources.pool.connection() as conn:
-        user_id = secrets.user_for_token(conn, token_hash)
+    cache: TokenCache = request.app.state.token_cache
+    user_id = cache.get(token_hash)
     if user_id is None:
-        raise HTTPException(401, "unknown or revoked token")
+        with request.app.state.resources.pool.connection() as conn:
+            user_id = secrets.user_for_token(conn, token_hash)
+        if user_id is None:
+            raise HTTPException(401, "unknown or revoked token")
+        cache.put(token_hash, user_id)
     return Principal(is_admin=False, user_id=user_id)
 
 

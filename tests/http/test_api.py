@@ -3,6 +3,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from recommendarr.functions.embed_item import embed_item
+from recommendarr.http.schemas import RecommendationList
 from recommendarr.shared import db
 from tests.conftest import WEBHOOK_TOKEN, admin_headers, run_queued
 from tests.helpers import seed_library, watch
@@ -59,6 +60,8 @@ def test_recommendations_have_the_documented_shape(client: TestClient, conn: db.
         f"/api/v1/users/{user_id}/recommendations", params={"limit": 3}, headers=admin_headers()
     ).json()
     assert len(body["items"]) == 3
+    # The hot path builds plain dicts; the documented schema must still hold for them.
+    RecommendationList.model_validate(body)
     first = body["items"][0]
     assert set(first) >= {
         "tmdb_id",

@@ -113,6 +113,16 @@ def read(conn: Connection, user_id: int, mode: str, limit: int) -> list[dict[str
     ).fetchall()
 
 
+def run_head(conn: Connection, user_id: int, mode: str) -> dict[str, Any] | None:
+    """The user's name and the list's metadata in one round trip; None when no such user."""
+    return conn.execute(
+        "SELECT u.username, r.total_candidates, r.profile_built_at, r.generated_at "
+        "FROM users u LEFT JOIN recommendation_runs r ON r.user_id = u.id AND r.mode = %s "
+        "WHERE u.id = %s",
+        (mode, user_id),
+    ).fetchone()
+
+
 def run_meta(conn: Connection, user_id: int, mode: str) -> dict[str, Any] | None:
     return conn.execute(
         "SELECT input_hash, total_candidates, profile_built_at, generated_at "
