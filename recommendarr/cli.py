@@ -23,14 +23,27 @@ def configure_logging(settings: Settings) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    host, port = args.host or settings.host, args.port or settings.port
+    log_level = settings.log_level.lower()
+    if args.workers > 1:
+        if settings.embedded_broker:
+            logging.getLogger(__name__).error(
+                "--workers needs REDIS_URL: without it the actors run inside the one serving "
+                "process, and several processes would each run their own clock"
+            )
+            return 2
+        uvicorn.run(
+            "recommendarr.http.app:create_app_from_env",
+            factory=True,
+            workers=args.workers,
+            host=host,
+            port=port,
+            log_level=log_level,
+        )
+        return 0
     from recommendarr.http.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level=settings.log_level.lower(),
-    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
     return 0
 
 
@@ -109,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="the HTTP API (and, without REDIS_URL, the actors)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="HTTP processes (needs REDIS_URL when above 1)"
+    )
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("worker", help="run actors from Redis (needs REDIS_URL)").set_defaults(
         run=cmd_worker

@@ -21,7 +21,7 @@ from recommendarr.http.routes.webhooks_arr import ROUTES as ARR_WEBHOOK_ROUTES
 from recommendarr.http.routes.webhooks_media import ROUTES as MEDIA_WEBHOOK_ROUTES
 from recommendarr.http.token_cache import TokenCache
 from recommendarr.runtime import Runtime, start_runtime
-from recommendarr.settings import Settings
+from recommendarr.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
@@ -46,6 +46,11 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
         status_code=exc.status_code,
         headers=exc.headers,
     )
+
+
+def create_app_from_env() -> Starlette:
+    """The factory `serve --workers N` hands to uvicorn: each process reads its own settings."""
+    return create_app(load_settings())
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
