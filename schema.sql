@@ -321,3 +321,17 @@ CREATE OR REPLACE VIEW user_visible_libraries AS
     JOIN libraries l ON l.id = a.library_id
     WHERE l.synced_at IS NOT NULL OR NOT EXISTS (
         SELECT 1 FROM libraries s WHERE s.server_id = l.server_id AND s.synced_at IS NOT NULL);
+
+-- A connection test's URL and key, waiting for check_integration; the job deletes the row as it
+-- reads it, so a key stays in the database only while its check is queued.
+CREATE TABLE IF NOT EXISTS integration_checks (
+    job_id      bigint PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    kind        text NOT NULL,
+    url         text NOT NULL,
+    api_key     text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- What to send again when an operator retries a failed job.
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS actor text;
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS args jsonb;

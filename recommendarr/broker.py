@@ -12,6 +12,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Retries
 
 from recommendarr.settings import Settings, load_settings
+from recommendarr.shared.delivery_limit import DeliveryLimit
 from recommendarr.shared.job_tracking import JobTracking
 
 QUEUES = ("events", "embeddings", "profiles")
@@ -34,6 +35,8 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         broker.emit_after("process_boot")
     # "after" hooks run in reverse order: sitting before Retries, JobTracking sees its verdict.
     broker.add_middleware(JobTracking(), before=Retries)
+    # First in line: a message that keeps killing its worker is quarantined before it runs.
+    broker.add_middleware(DeliveryLimit(), before=JobTracking)
     return broker
 
 

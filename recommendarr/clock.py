@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from recommendarr.functions.poll_tautulli import poll_tautulli
+from recommendarr.functions.reconcile_derived import reconcile_derived
 from recommendarr.functions.reconcile_inbox import reconcile_inbox
 from recommendarr.functions.sync_arr import sync_arr
 from recommendarr.functions.sync_library import sync_library
@@ -25,6 +26,7 @@ class Schedule:
 
 SCHEDULES = (
     Schedule("reconcile_inbox", 60, reconcile_inbox.send),
+    Schedule("reconcile_derived", 5 * 60, reconcile_derived.send),
     Schedule("sync_arr", 6 * 3600, sync_arr.send),
     # Permissions are re-synced every 6 hours.
     Schedule("sync_library", 6 * 3600, sync_library.send),

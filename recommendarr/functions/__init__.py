@@ -10,6 +10,7 @@ from recommendarr.functions.on_arr_event import on_arr_event
 from recommendarr.functions.on_watch_event import on_watch_event
 from recommendarr.functions.poll_tautulli import poll_tautulli
 from recommendarr.functions.rank_user import rank_user
+from recommendarr.functions.reconcile_derived import reconcile_derived
 from recommendarr.functions.reconcile_inbox import reconcile_inbox
 from recommendarr.functions.refresh_profile import refresh_profile
 from recommendarr.functions.request_grab import request_grab
@@ -24,6 +25,7 @@ __all__ = [
     "on_watch_event",
     "poll_tautulli",
     "rank_user",
+    "reconcile_derived",
     "reconcile_inbox",
     "refresh_profile",
     "request_grab",

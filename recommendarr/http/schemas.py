@@ -139,3 +139,24 @@ class SearchHit(BaseModel):
 
 class SearchResults(BaseModel):
     items: list[SearchHit]
+
+
+class AdminJob(BaseModel):
+    id: int
+    kind: str
+    user_id: int | None
+    subject_id: int | None
+    state: str
+    attempts: int
+    error: str | None
+    result: dict[str, object] | None
+    actor: str | None
+    args: list[object] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class AdminJobList(BaseModel):
+    jobs: list[AdminJob]
+    next_before: int | None

@@ -36,27 +36,28 @@ class JobTracking(Middleware):
         exception: BaseException | None = None,
     ) -> None:
         job_id = message.options.get("job_id")
-        with resources.current().pool.connection() as conn:
-            if exception is None:
-                if job_id is not None:
+        pool = resources.current().pool
+        # Most messages have no job and succeed: they take the first return, with no query.
+        if exception is None:
+            if job_id is not None:
+                with pool.connection() as conn:
                     jobs.mark_done(conn, int(job_id), result if isinstance(result, dict) else None)
-                return
-            error = f"{type(exception).__name__}: {exception}"
-            if not message.failed:
-                if job_id is not None:
+            return
+        error = f"{type(exception).__name__}: {exception}"
+        if not message.failed:
+            if job_id is not None:
+                with pool.connection() as conn:
                     jobs.mark_retrying(conn, int(job_id), error)
-                return
+            return
+        with pool.connection() as conn:
             if job_id is None:
                 job_id = jobs.record_failed_message(
-                    conn, message.actor_name, first_int_arg(message), error
+                    conn, message.actor_name, list(message.args), error
                 )
             else:
-                jobs.mark_failed(conn, int(job_id), error)
+                jobs.mark_failed_with_message(
+                    conn, int(job_id), error, message.actor_name, list(message.args)
+                )
         log.error(
             "%s(%s) failed for good: %s [job %s]", message.actor_name, message.args, error, job_id
         )
-
-
-def first_int_arg(message: MessageProxy) -> int | None:
-    args = message.args
-    return int(args[0]) if args and isinstance(args[0], int) else None

@@ -56,16 +56,56 @@ def mark_failed(conn: Connection, job_id: int, error: str) -> None:
     )
 
 
-def record_failed_message(
-    conn: Connection, actor_name: str, subject_id: int | None, error: str
-) -> int:
+def record_failed_message(conn: Connection, actor_name: str, args: list[Any], error: str) -> int:
+    """A message without a job of its own failed for good: it gets one, retryable."""
+    subject = args[0] if args and isinstance(args[0], int) else None
     row = conn.execute(
-        "INSERT INTO jobs (kind, subject_id, state, attempts, error, started_at, finished_at) "
-        "VALUES (%s, %s, 'failed', 1, %s, now(), now()) RETURNING id",
-        (actor_name, subject_id, error),
+        "INSERT INTO jobs (kind, subject_id, state, attempts, error, actor, args, started_at, "
+        "finished_at) VALUES (%s, %s, 'failed', 1, %s, %s, %s, now(), now()) RETURNING id",
+        (actor_name, subject, error, actor_name, Jsonb(args)),
     ).fetchone()
     assert row is not None
     return int(row["id"])
+
+
+def mark_failed_with_message(
+    conn: Connection, job_id: int, error: str, actor_name: str, args: list[Any]
+) -> None:
+    """Failed for good; keep what to send again so an operator can retry it."""
+    conn.execute(
+        "UPDATE jobs SET state = 'failed', error = %s, actor = %s, args = %s, finished_at = now() "
+        "WHERE id = %s",
+        (error, actor_name, Jsonb(args), job_id),
+    )
+
+
+def record_quarantined(
+    conn: Connection, actor_name: str, args: list[Any], job_id: int | None, reason: str
+) -> int:
+    if job_id is not None:
+        mark_failed_with_message(conn, int(job_id), reason, actor_name, args)
+        return int(job_id)
+    return record_failed_message(conn, actor_name, args, reason)
+
+
+def list_by_state(
+    conn: Connection, state: str, limit: int, before_id: int | None
+) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT id, kind, user_id, subject_id, state, attempts, error, result, actor, args, "
+        "created_at, started_at, finished_at FROM jobs WHERE state = %s "
+        "AND (%s::bigint IS NULL OR id < %s) ORDER BY id DESC LIMIT %s",
+        (state, before_id, before_id, limit),
+    ).fetchall()
+
+
+def claim_retry(conn: Connection, job_id: int) -> dict[str, Any] | None:
+    """Move a failed job with a known message back to queued; None if it is not retryable."""
+    return conn.execute(
+        "UPDATE jobs SET state = 'queued', finished_at = NULL WHERE id = %s AND state = 'failed' "
+        "AND actor IS NOT NULL RETURNING id, actor, args",
+        (job_id,),
+    ).fetchone()
 
 
 def count_by_state(conn: Connection) -> dict[str, int]:

@@ -1,0 +1,91 @@
+"""Poison messages are quarantined, failed jobs can be retried, lost follow-ups are re-sent."""
+
+from __future__ import annotations
+
+import dramatiq
+import pytest
+from dramatiq.middleware import SkipMessage
+from starlette.testclient import TestClient
+
+from recommendarr.broker import broker
+from recommendarr.functions.on_watch_event import on_watch_event
+from recommendarr.functions.reconcile_derived import reconcile_derived
+from recommendarr.shared import db
+from recommendarr.shared.delivery_limit import MAX_DELIVERIES, DeliveryLimit
+from recommendarr.shared.store import jobs
+from tests.conftest import admin_headers, queued, run_queued
+from tests.helpers import add_user, record_inbox, seed_library, watch
+
+
+def delivered(middleware: DeliveryLimit, message: dramatiq.Message[object]) -> None:
+    proxy = dramatiq.broker.MessageProxy(message)
+    middleware.before_process_message(broker, proxy)
+
+
+def test_a_message_that_keeps_killing_its_worker_is_quarantined(conn: db.Connection) -> None:
+    middleware = DeliveryLimit()
+    message = on_watch_event.message(42)
+    for _ in range(MAX_DELIVERIES):  # each delivery "dies": after_process_message never runs
+        delivered(middleware, message)
+    with pytest.raises(SkipMessage):
+        delivered(middleware, message)
+    [job] = jobs.list_by_state(conn, "failed", 10, None)
+    assert job["actor"] == "on_watch_event" and job["args"] == [42]
+    assert "quarantined: delivered 4 times" in job["error"]
+
+
+def test_deliveries_that_finish_do_not_count(conn: db.Connection) -> None:
+    middleware = DeliveryLimit()
+    message = on_watch_event.message(7)
+    proxy = dramatiq.broker.MessageProxy(message)
+    for _ in range(MAX_DELIVERIES * 3):  # retries after exceptions reach the end each time
+        middleware.before_process_message(broker, proxy)
+        middleware.after_process_message(broker, proxy, exception=RuntimeError("retry me"))
+    assert jobs.list_by_state(conn, "failed", 10, None) == []
+
+
+def test_failed_jobs_are_listed_and_can_be_retried(client: TestClient, conn: db.Connection) -> None:
+    job_id = jobs.record_failed_message(conn, "embed_item", [123], "Transient: TMDB was down")
+    conn.commit()
+    listed = client.get("/api/v1/admin/jobs", headers=admin_headers()).json()["jobs"]
+    assert [j["id"] for j in listed] == [job_id] and listed[0]["error"].startswith("Transient")
+    assert client.get("/api/v1/health").json()["jobs"] == {"failed": 1}
+    response = client.post(f"/api/v1/admin/jobs/{job_id}/retry", headers=admin_headers())
+    assert response.status_code == 202
+    sent = [dramatiq.Message.decode(m) for m in list(broker.queues["embeddings"].queue)]
+    assert [(m.actor_name, m.args, m.options["job_id"]) for m in sent] == [
+        ("embed_item", (123,), job_id)
+    ]
+    assert jobs.get(conn, job_id)["state"] == "queued"  # type: ignore[index]
+    again = client.post(f"/api/v1/admin/jobs/{job_id}/retry", headers=admin_headers())
+    assert again.status_code == 409
+
+
+def test_admin_job_routes_refuse_user_tokens(client: TestClient, conn: db.Connection) -> None:
+    from recommendarr.shared.store import secrets
+
+    seed_library(conn, tmdb_ids=[27205])
+    user_id = add_user(conn, "9", "someone")
+    _, token = secrets.issue_user_token(conn, user_id, "t")
+    conn.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/admin/jobs", headers=headers).status_code == 403
+    assert client.post("/api/v1/admin/jobs/1/retry", headers=headers).status_code == 403
+    assert client.post("/api/v1/admin/sync", headers=headers).status_code == 403
+
+
+def test_lost_follow_ups_are_resent(conn: db.Connection) -> None:
+    """Redis lost every message after the events were recorded: state catches up anyway."""
+    ids = seed_library(conn)
+    user_id = add_user(conn, "501", "maya")
+    for n, tmdb_id in enumerate([27205, 157336]):
+        on_watch_event(record_inbox(conn, watch(tmdb_id, "501", 100, 1_760_000_000 + n)))
+    broker.flush_all()  # the restart
+    reconcile_derived("test:1", 0)
+    assert queued()["embeddings"] == len(ids) and queued()["profiles"] == 1
+    run_queued()
+    row = conn.execute("SELECT count(*) AS n FROM recommendations WHERE user_id = %s", (user_id,))
+    assert row.fetchone() == {"n": len(ids) - 2}
+    broker.flush_all()
+    reconcile_derived("test:2", 0)
+    assert queued() == {"events": 0, "embeddings": 0, "profiles": 0}  # nothing left to catch up
