@@ -1,4 +1,5 @@
-"""The demo household: a facts-only catalog, three users, and their history as Tautulli webhooks."""
+"""The demo household: a facts-only catalog on a Plex server with two libraries, three users,
+and their history as Tautulli webhooks."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from recommendarr.shared.domain.item_text import ItemFacts
 # A fixed anchor keeps the replayed events identical from run to run, so a second demo run
 # is recognised as the same deliveries and records nothing new.
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
+# The simulated Plex's machineIdentifier, which Tautulli sends as server_id.
 SERVER_ID = "demo0000000000000000000000000000000000000"
-SECTION_ID = "1"
-LIBRARY_NAME = "Movies"
+SERVER_NAME = "Demo Plex"
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,23 @@ class Viewing:
 
 @dataclass(frozen=True)
 class DemoUser:
+    # Tautulli's user_id is the plex.tv account id, so the simulated plex.tv uses it too.
     tautulli_user_id: str
     username: str
     friendly_name: str
+    is_owner: bool
     history: tuple[Viewing, ...]
+
+
+@dataclass(frozen=True)
+class DemoLibrary:
+    """A Plex section. The owner opens every one; friends only the shared ones."""
+
+    key: str
+    title: str
+    shared: bool
+    video_resolution: str
+    titles: tuple[ItemFacts, ...]
 
 
 def read_json(name: str) -> Any:
@@ -62,33 +76,83 @@ def load_users() -> list[DemoUser]:
             tautulli_user_id=u["tautulli_user_id"],
             username=u["username"],
             friendly_name=u["friendly_name"],
+            is_owner=bool(u.get("owner", False)),
             history=tuple(Viewing(**v) for v in u["history"]),
         )
         for u in read_json("household.json")["users"]
     ]
 
 
+def load_libraries(catalog: list[ItemFacts]) -> list[DemoLibrary]:
+    """A library that lists `tmdb_ids` holds exactly those titles; the one that does not holds
+    every other catalog title."""
+    specs = read_json("household.json")["libraries"]
+    by_tmdb = {facts.tmdb_id: facts for facts in catalog}
+    shelved = [int(i) for spec in specs for i in spec.get("tmdb_ids", [])]
+    listed = set(shelved)
+    if len(listed) != len(shelved):
+        # A title in two libraries would need two rating keys; rating_key() gives one.
+        raise ValueError("household.json lists a tmdb_id in more than one library")
+    if missing := listed - by_tmdb.keys():
+        raise ValueError(f"household.json lists tmdb_ids missing from the catalog: {missing}")
+    if not all(str(spec["key"]).isdigit() for spec in specs):
+        raise ValueError('household.json library keys are Plex section numbers, e.g. "1"')
+    if sum("tmdb_ids" not in spec for spec in specs) != 1:
+        raise ValueError("household.json needs exactly one library without tmdb_ids")
+    rest = tuple(facts for facts in catalog if facts.tmdb_id not in listed)
+    return [
+        DemoLibrary(
+            key=spec["key"],
+            title=spec["title"],
+            shared=bool(spec["shared"]),
+            video_resolution=spec["video_resolution"],
+            titles=(
+                tuple(by_tmdb[int(i)] for i in spec["tmdb_ids"]) if "tmdb_ids" in spec else rest
+            ),
+        )
+        for spec in specs
+    ]
+
+
+def owner_of(household: list[DemoUser]) -> DemoUser:
+    owners = [member for member in household if member.is_owner]
+    if len(owners) != 1:
+        raise ValueError('household.json needs exactly one user with "owner": true')
+    return owners[0]
+
+
 def rating_key(tmdb_id: int) -> str:
+    """Unique on the server because every title sits in exactly one library."""
     return f"9{tmdb_id}"
 
 
-def viewing_payloads(user: DemoUser, viewing: Viewing, item: ItemFacts) -> list[dict[str, str]]:
+def viewing_payloads(
+    user: DemoUser, viewing: Viewing, item: ItemFacts, library: DemoLibrary
+) -> list[dict[str, str]]:
     """What Tautulli sends for one viewing: play, then stop, then watched when it was finished."""
     runtime_min = item.runtime or 100
     started = (ANCHOR - timedelta(days=viewing.days_ago)).replace(hour=viewing.hour)
     stopped = started + timedelta(minutes=runtime_min * viewing.progress / 100)
     session = f"{user.tautulli_user_id}-{item.tmdb_id}-{viewing.days_ago}"
     payloads = [
-        tautulli_payload(user, item, "play", started, 0, session),
-        tautulli_payload(user, item, "stop", stopped, viewing.progress, session),
+        tautulli_payload(user, item, library, "play", started, 0, session),
+        tautulli_payload(user, item, library, "stop", stopped, viewing.progress, session),
     ]
     if viewing.progress >= 85:
-        payloads.append(tautulli_payload(user, item, "watched", stopped, viewing.progress, session))
+        payloads.append(
+            tautulli_payload(user, item, library, "watched", stopped, viewing.progress, session)
+        )
     return payloads
 
 
 def tautulli_payload(
-    user: DemoUser, item: ItemFacts, action: str, when: datetime, progress: int, session: str
+    user: DemoUser,
+    item: ItemFacts,
+    library: DemoLibrary,
+    action: str,
+    when: datetime,
+    progress: int,
+    session: str,
 ) -> dict[str, str]:
     """The recommended template, rendered the way Tautulli renders it: every value a string."""
     runtime_min = item.runtime or 100
@@ -104,8 +168,8 @@ def tautulli_payload(
         "session_id": session,
         "session_key": session,
         "media_type": "movie",
-        "library_name": LIBRARY_NAME,
-        "section_id": SECTION_ID,
+        "library_name": library.title,
+        "section_id": library.key,
         "rating_key": rating_key(item.tmdb_id),
         "parent_rating_key": "",
         "grandparent_rating_key": "",

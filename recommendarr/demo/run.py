@@ -1,4 +1,5 @@
-"""`recommendarr demo`: the all-in-one server with a demo household replayed through HTTP."""
+"""`recommendarr demo`: the all-in-one server, synced from a simulated Plex and TMDB on loopback,
+with the demo household's history replayed as Tautulli webhooks through HTTP."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import uvicorn
@@ -14,25 +16,23 @@ from pydantic import SecretStr
 
 from recommendarr.broker import QUEUES, broker
 from recommendarr.demo.household import (
-    LIBRARY_NAME,
-    SECTION_ID,
-    SERVER_ID,
+    DemoLibrary,
     DemoUser,
     load_catalog,
+    load_libraries,
     load_users,
-    rating_key,
+    owner_of,
     viewing_payloads,
 )
-from recommendarr.functions.embed_item import embed_item
+from recommendarr.demo.simulated import SimulatedUpstreams, simulated_upstreams
 from recommendarr.http.app import create_app
 from recommendarr.runtime import Runtime, start_runtime
 from recommendarr.settings import Settings
-from recommendarr.shared.db import Connection
-from recommendarr.shared.domain.item_text import ItemFacts
-from recommendarr.shared.store import items, libraries, secrets, users
+from recommendarr.shared.store import secrets
 
 log = logging.getLogger(__name__)
 IDLE_TIMEOUT_S = 300
+JOB_GAVE_UP = ("failed", "retrying")
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,18 @@ class DemoServer:
         self.runtime.stop()
 
 
-def demo_settings(settings: Settings, port: int) -> Settings:
-    """Fresh per-run tokens unless the operator configured their own."""
-    update: dict[str, object] = {"port": port}
+def demo_settings(settings: Settings, upstreams: SimulatedUpstreams) -> Settings:
+    """The simulated upstreams instead of the operator's, and fresh per-run tokens unless the
+    operator configured their own."""
+    update: dict[str, object] = {
+        **upstreams.settings_update(),
+        # The demo database must never be filled from, or send requests to, a real install.
+        "tautulli_url": None,
+        "jellyfin_url": None,
+        "radarr": [],
+        "sonarr": [],
+        "seerr_url": None,
+    }
     if settings.admin_token is None:
         update["admin_token"] = SecretStr(secrets.new_token(""))
     if settings.webhook_token is None:
@@ -77,33 +86,50 @@ def start_server(settings: Settings) -> DemoServer:
     return DemoServer(f"http://{settings.host}:{port}", runtime, server, thread)
 
 
-def seed_library(
-    conn: Connection, catalog: list[ItemFacts], household: list[DemoUser]
-) -> list[int]:
-    """Stands in for a library sync: the server, its Movies library, its titles and users."""
-    server_id = libraries.upsert_server(conn, "plex", SERVER_ID, "Demo Plex")
-    library_id = libraries.upsert_library(conn, server_id, SECTION_ID, LIBRARY_NAME, "movies")
-    item_ids = []
-    for facts in catalog:
-        item_id = items.upsert_facts(conn, facts)
-        libraries.upsert_library_item(conn, library_id, item_id, rating_key(facts.tmdb_id))
-        item_ids.append(item_id)
-    for member in household:
-        user_id = users.upsert_tautulli_user(
-            conn, member.tautulli_user_id, member.username, member.friendly_name
-        )
-        users.grant_library(conn, user_id, library_id, granted_by="demo-sync")
-    return item_ids
+def sync_library_now(client: httpx.Client, admin_token: str) -> dict[str, Any]:
+    """POST /admin/sync and wait for its job: the server's summary of what it synced."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    response = client.post("/api/v1/admin/sync", headers=headers)
+    response.raise_for_status()
+    job_id = response.json()["job_id"]
+    deadline = time.monotonic() + IDLE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
+        if job["state"] == "done":
+            return dict(job["result"] or {})
+        if job["state"] in JOB_GAVE_UP:
+            # A local simulator does not fail for a while and then recover: stop and say why.
+            raise RuntimeError(f"the library sync of the simulated Plex failed: {job['error']}")
+        time.sleep(0.1)
+    raise TimeoutError(f"the library sync did not finish in time; see GET /api/v1/jobs/{job_id}")
+
+
+def describe_sync(result: dict[str, Any], libraries: list[DemoLibrary], owner: DemoUser) -> str:
+    totals = {"libraries": 0, "titles": 0, "users": 0}
+    for server in result.get("servers", []):
+        for name in totals:
+            totals[name] += int(server.get(name, 0))
+    private = ", ".join(library.title for library in libraries if not library.shared)
+    restriction = f" ({private}: {owner.friendly_name} only)" if private else ""
+    return (
+        f"Synced {totals['titles']} titles in {totals['libraries']} libraries and "
+        f"{totals['users']} users from the simulated Plex{restriction}"
+    )
 
 
 def replay_history(
-    client: httpx.Client, webhook_token: str, catalog: list[ItemFacts], household: list[DemoUser]
+    client: httpx.Client,
+    webhook_token: str,
+    libraries: list[DemoLibrary],
+    household: list[DemoUser],
 ) -> int:
-    by_tmdb = {f.tmdb_id: f for f in catalog}
+    """Each viewing as Tautulli reports it, with the ids the simulated Plex gave the title."""
+    shelved = {facts.tmdb_id: (facts, library) for library in libraries for facts in library.titles}
     posted = 0
     for member in household:
         for viewing in member.history:
-            for payload in viewing_payloads(member, viewing, by_tmdb[viewing.tmdb_id]):
+            facts, library = shelved[viewing.tmdb_id]
+            for payload in viewing_payloads(member, viewing, facts, library):
                 response = client.post(
                     "/api/v1/webhooks/tautulli", params={"token": webhook_token}, json=payload
                 )
@@ -146,30 +172,32 @@ def print_picks(client: httpx.Client, admin_token: str, limit: int) -> None:
 
 def run_demo(settings: Settings, once: bool, limit: int = 10) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = demo_settings(settings, settings.port)
-    assert settings.admin_token is not None and settings.webhook_token is not None
-    demo = start_server(settings)
-    try:
-        catalog, household = load_catalog(), load_users()
-        with demo.runtime.resources.pool.connection() as conn, conn.transaction():
-            item_ids = seed_library(conn, catalog, household)
-        for item_id in item_ids:
-            embed_item.send(item_id)
-        with httpx.Client(base_url=demo.base_url, timeout=30) as client:
-            wait_until_idle(client)
-            posted = replay_history(
-                client, settings.webhook_token.get_secret_value(), catalog, household
-            )
-            print(
-                f"Replayed {posted} Tautulli webhooks for {len(household)} users "
-                f"over a {len(catalog)}-title catalog at {demo.base_url}"
-            )
-            wait_until_idle(client)
-            print_picks(client, settings.admin_token.get_secret_value(), limit)
-        if not once:
-            serve_forever(demo, settings)
-    finally:
-        demo.stop()
+    catalog, household = load_catalog(), load_users()
+    libraries = load_libraries(catalog)
+    with simulated_upstreams(catalog, libraries, household) as upstreams:
+        print(upstreams.describe())
+        settings = demo_settings(settings, upstreams)
+        assert settings.admin_token is not None and settings.webhook_token is not None
+        demo = start_server(settings)
+        try:
+            with httpx.Client(base_url=demo.base_url, timeout=30) as client:
+                admin_token = settings.admin_token.get_secret_value()
+                synced = sync_library_now(client, admin_token)
+                wait_until_idle(client)
+                print(describe_sync(synced, libraries, owner_of(household)))
+                posted = replay_history(
+                    client, settings.webhook_token.get_secret_value(), libraries, household
+                )
+                print(
+                    f"Replayed {posted} Tautulli webhooks for {len(household)} users "
+                    f"over a {len(catalog)}-title catalog at {demo.base_url}"
+                )
+                wait_until_idle(client)
+                print_picks(client, admin_token, limit)
+            if not once:
+                serve_forever(demo, settings)
+        finally:
+            demo.stop()
     return 0
 
 
