@@ -31,7 +31,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef0123456789"
 WEBHOOK_TOKEN = "test-webhook-token-0123456789abcdef012345"
 TABLES = (
-    "tmdb_cache, title_aliases, arr_items, item_availability, grab_requests, "
+    "integration_checks, tmdb_cache, title_aliases, arr_items, item_availability, grab_requests, "
     "jobs, feedback, recommendations, recommendation_runs, taste_profiles, watch_events, "
     "inbox, library_items, item_embeddings, items, user_library_access, libraries, servers, "
     "user_tokens, users, app_secrets"

@@ -3,6 +3,7 @@
 Importing this package declares every actor on the broker chosen in recommendarr.broker.
 """
 
+from recommendarr.functions.check_integration import check_integration
 from recommendarr.functions.embed_item import embed_item
 from recommendarr.functions.enrich_item import enrich_item
 from recommendarr.functions.map_event import map_event
@@ -18,6 +19,7 @@ from recommendarr.functions.sync_arr import sync_arr
 from recommendarr.functions.sync_library import sync_library
 
 __all__ = [
+    "check_integration",
     "embed_item",
     "enrich_item",
     "map_event",

@@ -17,6 +17,7 @@ from recommendarr.http.inbox_writer import InboxWriter
 from recommendarr.http.openapi import Endpoint, build_document
 from recommendarr.http.routes import admin, health, jobs, recommendations, search, users, webhooks
 from recommendarr.http.routes.grabs import ROUTES as GRAB_ROUTES
+from recommendarr.http.routes.setup import ROUTES as SETUP_ROUTES
 from recommendarr.http.routes.webhooks_arr import ROUTES as ARR_WEBHOOK_ROUTES
 from recommendarr.http.routes.webhooks_media import ROUTES as MEDIA_WEBHOOK_ROUTES
 from recommendarr.http.token_cache import TokenCache
@@ -36,6 +37,7 @@ ROUTE_TABLE: list[tuple[Endpoint, Callable[..., Any]]] = [
     *search.ROUTES,
     *jobs.ROUTES,
     *admin.ROUTES,
+    *SETUP_ROUTES,
 ]
 
 
