@@ -102,10 +102,37 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return run_demo(settings.model_copy(update=update), once=args.once, limit=args.limit)
 
 
+WEBHOOK_SOURCES = ("tautulli", "plex", "jellyfin", "radarr", "sonarr")
+
+
+def cmd_secret_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    """Store a new secret's hash and print the secret once; running processes pick it up."""
+    from recommendarr.shared import db
+    from recommendarr.shared.store import secrets
+
+    name = args.name
+    allowed = {"admin", "webhook", *(f"webhook:{s}" for s in WEBHOOK_SOURCES)}
+    if name not in allowed:
+        print(f"unknown secret {name!r}; one of: {', '.join(sorted(allowed))}")
+        return 2
+    pinned = {"admin": settings.admin_token, "webhook": settings.webhook_token}.get(name)
+    if pinned is not None:
+        print(f"{name} is set in the environment; change it there (the environment wins)")
+        return 2
+    url = db.resolve_database_url(settings)
+    db.apply_schema(url, settings.embedding_dim)
+    token = secrets.new_token("")
+    with db.connect(url) as conn:
+        secrets.rotate(conn, name, token)
+    print(f"New {name} secret (shown only now; running servers use it within 10 s):\n  {token}")
+    return 0
+
+
 BENCHMARKS = {
     "quality": "bench.quality.cli",
     "webhooks": "bench.webhooks",
     "reads": "bench.reads",
+    "chaos": "bench.chaos",
 }
 
 
@@ -143,6 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--limit", type=int, default=10)
     demo.set_defaults(run=cmd_demo)
+    secret = commands.add_parser("secret", help="secrets")
+    secret_commands = secret.add_subparsers(dest="secret_command", required=True)
+    rotate = secret_commands.add_parser(
+        "rotate", help="replace admin, webhook or webhook:<source> (tautulli, plex, ...)"
+    )
+    rotate.add_argument("name")
+    rotate.set_defaults(run=cmd_secret_rotate)
     bench = commands.add_parser(
         "bench", help="benchmarks: quality, webhooks, reads (each takes --help)"
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,9 @@ class ArrInstance(BaseModel):
     quality_profile_id: int = 1
     root_folder: str = ""
     domain: Literal["movies", "tv", "anime"] = "movies"
+
+
+MIN_SECRET_CHARS = 22
 
 
 def env(*names: str) -> AliasChoices:
@@ -113,9 +116,32 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=10, ge=1, le=200, validation_alias=AliasChoices("RECOMMENDARR_DB_POOL_SIZE")
     )
+    webhook_rate_per_second: float = Field(
+        default=2000.0, gt=0, validation_alias=env("RECOMMENDARR_WEBHOOK_RATE_LIMIT")
+    )
+    webhook_burst: int = Field(
+        default=4000, ge=1, validation_alias=env("RECOMMENDARR_WEBHOOK_BURST")
+    )
     log_level: str = Field(
         default="INFO", validation_alias=AliasChoices("RECOMMENDARR_LOG_LEVEL", "log_level")
     )
+    # Comma-separated modules of actors declared outside recommendarr.functions (a site's own,
+    # or the chaos benchmark's poison pill); every process that runs actors imports them.
+    extra_actor_modules: str = Field(
+        default="",
+        validation_alias=AliasChoices("RECOMMENDARR_EXTRA_ACTOR_MODULES", "extra_actor_modules"),
+    )
+
+    @field_validator("admin_token", "webhook_token")
+    @classmethod
+    def strong_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # 22 URL-safe characters carry 128 bits when random; shorter cannot, whatever it is.
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_CHARS:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_CHARS} characters (128 bits); generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
 
     @property
     def embedded_database(self) -> bool:
@@ -124,6 +150,10 @@ class Settings(BaseSettings):
     @property
     def embedded_broker(self) -> bool:
         return self.redis_url is None
+
+    @property
+    def extra_actor_module_names(self) -> tuple[str, ...]:
+        return tuple(n.strip() for n in self.extra_actor_modules.split(",") if n.strip())
 
     @property
     def embedding_model_name(self) -> str:

@@ -20,6 +20,8 @@ from recommendarr.http.routes.grabs import ROUTES as GRAB_ROUTES
 from recommendarr.http.routes.setup import ROUTES as SETUP_ROUTES
 from recommendarr.http.routes.webhooks_arr import ROUTES as ARR_WEBHOOK_ROUTES
 from recommendarr.http.routes.webhooks_media import ROUTES as MEDIA_WEBHOOK_ROUTES
+from recommendarr.http.secret_book import SecretBook
+from recommendarr.http.throttle import KeyedLimiter
 from recommendarr.http.token_cache import TokenCache
 from recommendarr.runtime import Runtime, start_runtime
 from recommendarr.settings import Settings, load_settings
@@ -50,6 +52,21 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Secrets are 256-bit: failures are typos or probes, never a guess that could succeed.
+AUTH_FAILURES_PER_S = 0.5
+AUTH_FAILURE_BURST = 20
+
+
+def pinned_secrets(settings: Settings) -> frozenset[str]:
+    """Secrets the environment sets; a rotation in the database must not override them."""
+    pinned = set()
+    if settings.admin_token is not None:
+        pinned.add("admin")
+    if settings.webhook_token is not None:
+        pinned.add("webhook")
+    return frozenset(pinned)
+
+
 def create_app_from_env() -> Starlette:
     """The factory `serve --workers N` hands to uvicorn: each process reads its own settings."""
     return create_app(load_settings())
@@ -67,7 +84,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         owned = runtime is None
         active = runtime or start_runtime(settings, role="serve")
         app.state.resources = active.resources
-        app.state.secret_hashes = active.secret_hashes
+        app.state.secret_book = SecretBook(
+            active.secret_hashes, active.resources.pool, pinned_secrets(settings)
+        )
+        app.state.webhook_limiter = KeyedLimiter(
+            settings.webhook_rate_per_second, settings.webhook_burst
+        )
+        app.state.auth_failure_limiter = KeyedLimiter(AUTH_FAILURES_PER_S, AUTH_FAILURE_BURST)
         app.state.token_cache = TokenCache()
         app.state.inbox_writer = InboxWriter(active.resources)
         app.state.inbox_writer.start()

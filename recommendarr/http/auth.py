@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from recommendarr.http.throttle import KeyedLimiter
 from recommendarr.http.token_cache import TokenCache
 from recommendarr.shared.store import secrets
 from recommendarr.shared.store import users as user_store
@@ -26,10 +27,18 @@ class Principal:
 
 @dataclass(frozen=True)
 class SecretHashes:
-    """Loaded once at start-up; the tokens themselves are never kept."""
+    """Hashes only: the tokens themselves are never kept.
+
+    `per_source` holds the webhook secrets rotated for one source (`webhook:plex`); a source
+    that has one no longer accepts the shared webhook secret.
+    """
 
     admin: bytes
     webhook: bytes
+    per_source: dict[str, bytes] = field(default_factory=dict)
+
+    def webhook_for(self, source: str) -> bytes:
+        return self.per_source.get(source, self.webhook)
 
 
 def bearer_token(request: Request) -> str:
@@ -42,7 +51,7 @@ def bearer_token(request: Request) -> str:
 
 def authenticate(request: Request) -> Principal:
     token_hash = secrets.digest(bearer_token(request))
-    hashes: SecretHashes = request.app.state.secret_hashes
+    hashes = current_hashes(request)
     if hmac.compare_digest(token_hash, hashes.admin):
         return Principal(is_admin=True, user_id=None)
     cache: TokenCache = request.app.state.token_cache
@@ -75,7 +84,13 @@ def visible_user(request: Request, user_id: int) -> dict[str, object]:
     return row
 
 
-def check_webhook_token(request: Request) -> None:
+def current_hashes(request: Request) -> SecretHashes:
+    hashes: SecretHashes = request.app.state.secret_book.current()
+    return hashes
+
+
+def check_webhook_token(request: Request, source: str) -> None:
+    """The source's secret (or the shared one), in constant time, within the token's budget."""
     given = (
         request.query_params.get("token")
         or request.headers.get("x-recommendarr-token")
@@ -87,9 +102,17 @@ def check_webhook_token(request: Request) -> None:
             "missing webhook token: add ?token=<RECOMMENDARR_WEBHOOK_TOKEN> to the URL "
             "(or send it as the HTTP Basic password)",
         )
-    hashes: SecretHashes = request.app.state.secret_hashes
-    if not hmac.compare_digest(secrets.digest(given), hashes.webhook):
+    digest = secrets.digest(given)
+    if not hmac.compare_digest(digest, current_hashes(request).webhook_for(source)):
+        failures: KeyedLimiter = request.app.state.auth_failure_limiter
+        failures.check(client_address(request), "failed webhook authentications")
         raise HTTPException(401, "wrong webhook token")
+    budget: KeyedLimiter = request.app.state.webhook_limiter
+    budget.check(digest, "webhooks for this token")
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def basic_password(request: Request) -> str | None:

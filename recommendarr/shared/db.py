@@ -128,6 +128,14 @@ def open_pool(url: str, max_size: int) -> ConnectionPool[Connection]:
     return pool
 
 
+def connect(url: str) -> Connection:
+    """One connection outside the pool, for a command that runs a statement or two and exits;
+    leaving the `with` block commits."""
+    connection: Connection = psycopg.connect(url, row_factory=dict_row)
+    register_vector(connection)
+    return connection
+
+
 def describe_url(url: str) -> str:
     """The URL without its password, for logs."""
     info = psycopg.conninfo.conninfo_to_dict(url)

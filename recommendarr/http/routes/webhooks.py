@@ -55,7 +55,7 @@ async def accept(
 
 
 async def tautulli_webhook(request: Request) -> JSONResponse:
-    check_webhook_token(request)
+    check_webhook_token(request, "tautulli")
     body = await read_capped_body(request, MAX_BODY_BYTES)
     return await accept(request, "tautulli", body, request.headers.get("content-type", ""))
 

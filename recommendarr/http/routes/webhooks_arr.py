@@ -20,7 +20,7 @@ from recommendarr.shared.domain.arr import parse_arr_webhook
 
 
 async def receive(request: Request, source: str) -> JSONResponse:
-    check_webhook_token(request)
+    check_webhook_token(request, source)
     body = await read_capped_body(request, MAX_BODY_BYTES)
     return await accept(
         request,

@@ -30,7 +30,7 @@ TOKEN_PARAM = Param("token", "query", {"type": "string"}, description="webhook s
 
 
 async def plex_webhook(request: Request) -> JSONResponse:
-    check_webhook_token(request)
+    check_webhook_token(request, "plex")
     body = await read_capped_body(request, PLEX_MAX_BODY_BYTES)
     payload = await plex_payload(request, body)
     return await accept(request, "plex", payload, "application/json")
@@ -38,7 +38,7 @@ async def plex_webhook(request: Request) -> JSONResponse:
 
 async def jellyfin_webhook(request: Request) -> JSONResponse:
     """JSON whatever the Content-Type says: the Generic destination sends text/plain."""
-    check_webhook_token(request)
+    check_webhook_token(request, "jellyfin")
     body = await read_capped_body(request, JELLYFIN_MAX_BODY_BYTES)
     return await accept(request, "jellyfin", body, request.headers.get("content-type") or "")
 

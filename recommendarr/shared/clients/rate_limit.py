@@ -40,6 +40,18 @@ class RateLimiter:
         if wait > 0:
             self._sleep(wait)
 
+    def try_acquire(self) -> float:
+        """Take a token if one is there (0.0); otherwise the seconds until one will be."""
+        with self._lock:
+            now = self._clock()
+            elapsed = max(0.0, now - self._updated)
+            self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
+            self._updated = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return 0.0
+            return (1.0 - self._tokens) / self.rate
+
     def _reserve(self) -> float:
         """Take a token now or book the next one; the seconds to wait before using it."""
         with self._lock:

@@ -24,6 +24,11 @@ def stored_hash(conn: Connection, name: str) -> bytes | None:
     return None if row is None else bytes(row["sha256"])
 
 
+def all_hashes(conn: Connection) -> dict[str, bytes]:
+    rows = conn.execute("SELECT name, sha256 FROM app_secrets").fetchall()
+    return {str(r["name"]): bytes(r["sha256"]) for r in rows}
+
+
 def create_if_missing(conn: Connection, name: str, token: str) -> bool:
     row = conn.execute(
         "INSERT INTO app_secrets (name, sha256) VALUES (%s, %s) "
