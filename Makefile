@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -33,7 +33,6 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench-quality: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/recommendarr bench quality --ratings ../shared/data/movielens-small/ratings.csv \
 		--items ../shared/data/tmdb/movies_tmdb.csv --out report.json
 

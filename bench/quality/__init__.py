@@ -1,0 +1,1 @@
+"""Offline recommendation-quality benchmark: ``python -m bench.quality``."""
