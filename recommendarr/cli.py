@@ -132,6 +132,7 @@ BENCHMARKS = {
     "quality": "bench.quality.cli",
     "webhooks": "bench.webhooks",
     "reads": "bench.reads",
+    "freshness": "bench.freshness",
     "chaos": "bench.chaos",
 }
 
