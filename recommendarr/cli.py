@@ -133,6 +133,7 @@ BENCHMARKS = {
     "webhooks": "bench.webhooks",
     "reads": "bench.reads",
     "freshness": "bench.freshness",
+    "pickup": "bench.pickup",
     "chaos": "bench.chaos",
 }
 
