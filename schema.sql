@@ -150,6 +150,8 @@ CREATE TABLE IF NOT EXISTS watch_events (
 );
 
 CREATE INDEX IF NOT EXISTS watch_events_user_time ON watch_events (user_id, occurred_at);
+-- "Has this user seen this title?" is asked for every candidate of every ranking.
+CREATE INDEX IF NOT EXISTS watch_events_user_item ON watch_events (user_id, item_id);
 
 CREATE TABLE IF NOT EXISTS taste_profiles (
     user_id          bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,

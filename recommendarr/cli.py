@@ -134,6 +134,7 @@ BENCHMARKS = {
     "reads": "bench.reads",
     "freshness": "bench.freshness",
     "pickup": "bench.pickup",
+    "vectors": "bench.vectors",
     "chaos": "bench.chaos",
 }
 
