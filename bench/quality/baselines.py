@@ -193,18 +193,19 @@ class ALS(_LikedMatrixModel):
         from threadpoolctl import threadpool_limits
 
         liked = self._prepare(train)
-        model = AlternatingLeastSquares(
-            factors=self.factors,
-            regularization=self.regularization,
-            alpha=self.alpha,
-            iterations=self.iterations,
-            calculate_training_loss=False,
-            num_threads=_cpu_threads(),
-            random_state=self.seed,
-        )
         # implicit parallelises itself; a multi-threaded BLAS underneath would
-        # oversubscribe the cores (implicit warns about exactly this).
+        # oversubscribe the cores.  implicit checks (and warns about) the BLAS
+        # pool in the constructor, so construction must be inside the limit too.
         with threadpool_limits(limits=1, user_api="blas"):
+            model = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                calculate_training_loss=False,
+                num_threads=_cpu_threads(),
+                random_state=self.seed,
+            )
             model.fit(liked, show_progress=False)
         self._user_factors = np.asarray(model.user_factors, np.float32)
         self._item_factors = np.asarray(model.item_factors, np.float32)
