@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import threading
@@ -53,6 +54,7 @@ def start_runtime(settings: Settings, role: str) -> Runtime:
         )
     runtime = Runtime(built, hashes, worker=None)
     if role == "worker" or settings.embedded_broker:
+        import_extra_actor_modules(settings)
         runtime.worker = dramatiq.Worker(
             broker, worker_threads=settings.worker_threads, worker_timeout=100
         )
@@ -66,6 +68,12 @@ def start_runtime(settings: Settings, role: str) -> Runtime:
         ).start()
     log.info("%s", describe_mode(settings, role))
     return runtime
+
+
+def import_extra_actor_modules(settings: Settings) -> None:
+    """Declare the actors of RECOMMENDARR_EXTRA_ACTOR_MODULES, after recommendarr.functions."""
+    for name in settings.extra_actor_module_names:
+        importlib.import_module(name)
 
 
 def describe_mode(settings: Settings, role: str) -> str:

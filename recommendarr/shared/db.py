@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -113,17 +114,46 @@ def configure_connection(conn: psycopg.Connection[Any]) -> None:
     conn.commit()
 
 
+class PurgingCheck:
+    """The pool's checkout check. One dead connection usually means the server dropped them all
+    (a restart, a failover, pg_terminate_backend). psycopg_pool would then check the idle ones
+    one at a time, sleeping 1, 2, 4, 8, 16 s between failures, and give up after 30 s; instead
+    the first failure purges every idle connection at once and the pool opens new ones."""
+
+    def __init__(self) -> None:
+        self.pool: ConnectionPool[Connection] | None = None
+        self.purging = threading.Lock()
+
+    def __call__(self, conn: Connection) -> None:
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            self.purge()
+            raise
+
+    def purge(self) -> None:
+        # pool.check() tests with the static check, so this is not re-entered from there.
+        if self.pool is None or not self.purging.acquire(blocking=False):
+            return
+        try:
+            self.pool.check()
+        finally:
+            self.purging.release()
+
+
 def open_pool(url: str, max_size: int) -> ConnectionPool[Connection]:
+    check = PurgingCheck()
     pool: ConnectionPool[Connection] = ConnectionPool(
         url,
         min_size=1,
         max_size=max_size,
         kwargs={"row_factory": dict_row},
         configure=configure_connection,
-        check=ConnectionPool.check_connection,
+        check=check,
         open=False,
         name="recommendarr",
     )
+    check.pool = pool
     pool.open(wait=True, timeout=30)
     return pool
 

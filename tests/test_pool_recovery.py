@@ -1,0 +1,28 @@
+"""After the server drops every connection (pg_terminate_backend, a restart), the pool recovers
+at once instead of checking dead connections one by one with growing sleeps."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+
+from recommendarr.shared import db
+from recommendarr.shared.resources import Resources
+
+
+def test_pool_recovers_quickly_after_all_connections_are_terminated(res: Resources) -> None:
+    pool = db.open_pool(res.database_url, 10)
+    try:
+        held = [pool.getconn() for _ in range(10)]
+        pids = [c.info.backend_pid for c in held]
+        for conn in held:
+            pool.putconn(conn)
+        with psycopg.connect(res.database_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) pid", (pids,))
+        started = time.monotonic()
+        with pool.connection(timeout=10) as conn:
+            assert conn.execute("SELECT 1 AS one").fetchone() == {"one": 1}
+        assert time.monotonic() - started < 3.0
+    finally:
+        pool.close()
