@@ -5,6 +5,10 @@ segfaulted) is delivered again by the broker, forever. Each delivery is counted 
 processing and the count is cleared when processing ends normally (success or exception, which
 Retries handles), so only deliveries that died accumulate. Past MAX_DELIVERIES the message is
 skipped and recorded as a failed job with the reason, where an operator sees and can retry it.
+
+A message that has died before runs alone in its process: otherwise the innocent messages that
+happened to share a worker with a poison pill would die beside it each time and be quarantined
+with it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections import Counter
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware, SkipMessage
@@ -52,15 +57,53 @@ class DeliveryCounter:
 
     def clear(self, message_id: str) -> None:
         if self.redis is not None:
-            self.redis.delete(self.key(message_id))
+            try:
+                self.redis.delete(self.key(message_id))
+            except redis.RedisError:
+                # A count left behind only makes a later quarantine one delivery early.
+                log.warning("could not clear the delivery count of %s", message_id)
             return
         with self.lock:
             self.local.pop(message_id, None)
 
 
+class RunAlone:
+    """Shared entry for ordinary messages, exclusive entry for suspects (a readers-writer lock)."""
+
+    def __init__(self) -> None:
+        self.condition = threading.Condition()
+        self.running = 0
+        self.exclusive = False
+        self.waiting_exclusive = 0
+
+    def enter(self, alone: bool) -> None:
+        with self.condition:
+            if alone:
+                self.waiting_exclusive += 1
+                while self.exclusive or self.running:
+                    self.condition.wait()
+                self.waiting_exclusive -= 1
+                self.exclusive = True
+                return
+            while self.exclusive or self.waiting_exclusive:
+                self.condition.wait()
+            self.running += 1
+
+    def leave(self, alone: bool) -> None:
+        with self.condition:
+            if alone:
+                self.exclusive = False
+            else:
+                self.running -= 1
+            self.condition.notify_all()
+
+
 class DeliveryLimit(Middleware):
     def __init__(self) -> None:
         self.counter: DeliveryCounter | None = None
+        self.gate = RunAlone()
+        self.entered: dict[str, bool] = {}
+        self.entered_lock = threading.Lock()
 
     def after_process_boot(self, broker: dramatiq.Broker) -> None:
         self.counter = DeliveryCounter(broker)
@@ -73,6 +116,10 @@ class DeliveryLimit(Middleware):
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         deliveries = self.counter_for(broker).increment(message.message_id)
         if deliveries <= MAX_DELIVERIES:
+            alone = deliveries > 1
+            self.gate.enter(alone)
+            with self.entered_lock:
+                self.entered[message.message_id] = alone
             return
         reason = (
             f"quarantined: delivered {deliveries} times without finishing "
@@ -94,4 +141,14 @@ class DeliveryLimit(Middleware):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
+        self.release(message)
         self.counter_for(broker).clear(message.message_id)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        self.release(message)
+
+    def release(self, message: MessageProxy) -> None:
+        with self.entered_lock:
+            alone = self.entered.pop(message.message_id, None)
+        if alone is not None:
+            self.gate.leave(alone)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import dramatiq
 import pytest
 from dramatiq.middleware import SkipMessage
@@ -11,27 +13,64 @@ from recommendarr.broker import broker
 from recommendarr.functions.on_watch_event import on_watch_event
 from recommendarr.functions.reconcile_derived import reconcile_derived
 from recommendarr.shared import db
-from recommendarr.shared.delivery_limit import MAX_DELIVERIES, DeliveryLimit
+from recommendarr.shared.delivery_limit import MAX_DELIVERIES, DeliveryCounter, DeliveryLimit
 from recommendarr.shared.store import jobs
 from tests.conftest import admin_headers, queued, run_queued
 from tests.helpers import add_user, record_inbox, seed_library, watch
 
 
-def delivered(middleware: DeliveryLimit, message: dramatiq.Message[object]) -> None:
-    proxy = dramatiq.broker.MessageProxy(message)
-    middleware.before_process_message(broker, proxy)
+def delivered(counter: DeliveryCounter, message: dramatiq.Message[object]) -> None:
+    """A delivery in a fresh worker process (the previous one died with the message)."""
+    middleware = DeliveryLimit()
+    middleware.counter = counter
+    middleware.before_process_message(broker, dramatiq.broker.MessageProxy(message))
 
 
 def test_a_message_that_keeps_killing_its_worker_is_quarantined(conn: db.Connection) -> None:
-    middleware = DeliveryLimit()
+    counter = DeliveryCounter(broker)
     message = on_watch_event.message(42)
     for _ in range(MAX_DELIVERIES):  # each delivery "dies": after_process_message never runs
-        delivered(middleware, message)
+        delivered(counter, message)
     with pytest.raises(SkipMessage):
-        delivered(middleware, message)
+        delivered(counter, message)
     [job] = jobs.list_by_state(conn, "failed", 10, None)
     assert job["actor"] == "on_watch_event" and job["args"] == [42]
     assert "quarantined: delivered 4 times" in job["error"]
+
+
+def test_a_message_that_died_before_runs_alone(res: object) -> None:
+    """Innocent messages must not share a worker with a suspect (they would die with it)."""
+    middleware = DeliveryLimit()
+    ordinary = dramatiq.broker.MessageProxy(on_watch_event.message(1))
+    suspect = dramatiq.broker.MessageProxy(on_watch_event.message(2))
+    middleware.counter_for(broker).increment(suspect.message_id)  # it died once already
+    middleware.before_process_message(broker, ordinary)
+    entered = threading.Event()
+
+    def run_suspect() -> None:
+        middleware.before_process_message(broker, suspect)
+        entered.set()
+
+    thread = threading.Thread(target=run_suspect)
+    thread.start()
+    assert not entered.wait(0.3)  # waits while the ordinary message runs
+    middleware.after_process_message(broker, ordinary)
+    assert entered.wait(5)
+    thread.join()
+    later = dramatiq.broker.MessageProxy(on_watch_event.message(3))
+    blocked = threading.Event()
+
+    def run_later() -> None:
+        middleware.before_process_message(broker, later)
+        blocked.set()
+
+    other = threading.Thread(target=run_later)
+    other.start()
+    assert not blocked.wait(0.3)  # nothing runs beside the suspect
+    middleware.after_process_message(broker, suspect)
+    assert blocked.wait(5)
+    other.join()
+    middleware.after_process_message(broker, later)
 
 
 def test_deliveries_that_finish_do_not_count(conn: db.Connection) -> None:
@@ -89,3 +128,11 @@ def test_lost_follow_ups_are_resent(conn: db.Connection) -> None:
     broker.flush_all()
     reconcile_derived("test:2", 0)
     assert queued() == {"events": 0, "embeddings": 0, "profiles": 0}  # nothing left to catch up
+
+
+def test_quarantine_does_not_fail_a_job_that_finished(conn: db.Connection) -> None:
+    job_id = jobs.create(conn, "webhook:tautulli", user_id=None, subject_id=1)
+    jobs.mark_done(conn, job_id, None)
+    jobs.record_quarantined(conn, "on_watch_event", [1], job_id, "quarantined: ...")
+    conn.commit()
+    assert jobs.get(conn, job_id)["state"] == "done"  # type: ignore[index]

@@ -72,9 +72,10 @@ def mark_failed_with_message(
     conn: Connection, job_id: int, error: str, actor_name: str, args: list[Any]
 ) -> None:
     """Failed for good; keep what to send again so an operator can retry it."""
+    # A job that already finished keeps its result: a late duplicate delivery does not undo it.
     conn.execute(
         "UPDATE jobs SET state = 'failed', error = %s, actor = %s, args = %s, finished_at = now() "
-        "WHERE id = %s",
+        "WHERE id = %s AND state <> 'done'",
         (error, actor_name, Jsonb(args), job_id),
     )
 
