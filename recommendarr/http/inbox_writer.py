@@ -64,8 +64,11 @@ class InboxWriter:
                 for pending in batch:
                     pending.done.set_exception(exc)
                 continue
+            # Committed means durable: answer now, then enqueue. The reconciler re-sends a row
+            # whose message is lost, so the 202 need not wait for the broker.
             for pending, result in zip(batch, accepted, strict=True):
                 pending.done.set_result(result)
+            await run_in_threadpool(send_batch, batch, accepted)
 
 
 def write_batch(resources: Resources, batch: list[Pending]) -> list[Accepted]:
@@ -78,10 +81,13 @@ def write_batch(resources: Resources, batch: list[Pending]) -> list[Accepted]:
                 for p, inbox_id in zip(batch, inbox_ids, strict=True)
             ],
         )
-    for pending, inbox_id, job_id in zip(batch, inbox_ids, job_ids, strict=True):
+    return [Accepted(job_id=j, inbox_id=i) for i, j in zip(inbox_ids, job_ids, strict=True)]
+
+
+def send_batch(batch: list[Pending], accepted: list[Accepted]) -> None:
+    for pending, done in zip(batch, accepted, strict=True):
         try:
-            pending.actor.send_with_options(args=(inbox_id,), job_id=job_id)
+            pending.actor.send_with_options(args=(done.inbox_id,), job_id=done.job_id)
         except Exception:
             # The body is committed; the inbox reconciler sends it again, so it is not lost.
-            log.exception("could not enqueue inbox row %s; the reconciler will", inbox_id)
-    return [Accepted(job_id=j, inbox_id=i) for i, j in zip(inbox_ids, job_ids, strict=True)]
+            log.exception("could not enqueue inbox row %s; the reconciler will", done.inbox_id)
