@@ -19,14 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from bench.serving import bench_env, free_port, percentile, spawn, wait_healthy
+from bench.serving import RawConnection, bench_env, free_port, percentile, spawn, wait_healthy
 
 
 async def client_loop(
-    client: httpx.AsyncClient,
+    connection: RawConnection,
     users: list[tuple[int, str]],
     deadline: float,
     latencies: list[float],
@@ -37,28 +38,36 @@ async def client_loop(
     while time.perf_counter() < deadline:
         user_id, token = rng.choice(users)
         started = time.perf_counter()
-        response = await client.get(
-            f"/api/v1/users/{user_id}/recommendations",
-            params={"limit": 10},
-            headers={"Authorization": f"Bearer {token}"},
+        status, _ = await connection.request(
+            "GET",
+            f"/api/v1/users/{user_id}/recommendations?limit=10",
+            headers=f"Authorization: Bearer {token}\r\n",
         )
         latencies.append((time.perf_counter() - started) * 1000)
-        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        statuses[status] = statuses.get(status, 0) + 1
 
 
 async def closed_loop(
     base_url: str, users: list[tuple[int, str]], clients: int, seconds: float
 ) -> dict[str, Any]:
+    """Each client waits for its answer before asking again (50 clients = 50 in flight)."""
+    parts = urlsplit(base_url)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
-        started = time.perf_counter()
-        deadline = started + seconds
-        await asyncio.gather(
-            *(client_loop(client, users, deadline, latencies, statuses, n) for n in range(clients))
+    connections = [
+        RawConnection(parts.hostname or "127.0.0.1", parts.port or 80, "/") for _ in range(clients)
+    ]
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(
+        *(
+            client_loop(c, users, deadline, latencies, statuses, n)
+            for n, c in enumerate(connections)
         )
-        elapsed = time.perf_counter() - started
+    )
+    elapsed = time.perf_counter() - started
+    for connection in connections:
+        connection.close()
     return {
         "clients": clients,
         "requests": len(latencies),

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import psycopg
 import redis
 
-from bench.serving import WEBHOOK_TOKEN, percentile, running_server
+from bench.serving import WEBHOOK_TOKEN, RawConnection, percentile, running_server
 
 BASE_PAYLOAD: dict[str, str] = {
     "source": "tautulli",
@@ -50,37 +50,6 @@ def payload(n: int) -> bytes:
         rating_key=str(1 + n % 5000),
     )
     return json.dumps(body).encode()
-
-
-class RawConnection:
-    """One keep-alive HTTP/1.1 connection written by hand: a load generator that costs far less
-    CPU per request than a full client, so the server, not the client, is what saturates."""
-
-    def __init__(self, host: str, port: int, path: str) -> None:
-        self.host, self.port, self.path = host, port, path
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, body: bytes) -> int:
-        if self.writer is None or self.reader is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        head = (
-            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode()
-        self.writer.write(head + body)
-        status_line = await self.reader.readline()
-        length = 0
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.lower() == "content-length":
-                length = int(value.strip())
-        await self.reader.readexactly(length)
-        return int(status_line.split()[1])
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
 
 
 async def worker(
