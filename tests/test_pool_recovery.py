@@ -26,3 +26,19 @@ def test_pool_recovers_quickly_after_all_connections_are_terminated(res: Resourc
         assert time.monotonic() - started < 3.0
     finally:
         pool.close()
+
+
+def test_unchecked_read_pool_reads_again_after_a_dropped_connection(res: Resources) -> None:
+    pool = db.open_pool(res.database_url, 2, autocommit=True, checked=False)
+    try:
+        conn = pool.getconn()
+        pid = conn.info.backend_pid
+        pool.putconn(conn)
+        with psycopg.connect(res.database_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        value = db.read_once_more_on_a_dropped_connection(
+            pool, lambda c: c.execute("SELECT 41 + 1 AS answer").fetchone()
+        )
+        assert value == {"answer": 42}
+    finally:
+        pool.close()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import psycopg
@@ -26,6 +27,7 @@ EMBEDDED_DATABASE = "recommendarr"
 SCHEMA_LOCK_KEY = 7_301_991_117
 
 Connection = psycopg.Connection[dict[str, Any]]
+T = TypeVar("T")
 
 
 class SchemaMismatchError(RuntimeError):
@@ -141,21 +143,40 @@ class PurgingCheck:
             self.purging.release()
 
 
-def open_pool(url: str, max_size: int) -> ConnectionPool[Connection]:
+def open_pool(
+    url: str, max_size: int, *, autocommit: bool = False, checked: bool = True
+) -> ConnectionPool[Connection]:
+    """`checked=False` skips the round trip that tests a connection at every checkout; only for
+    read paths that go through read_once_more_on_a_dropped_connection."""
     check = PurgingCheck()
     pool: ConnectionPool[Connection] = ConnectionPool(
         url,
         min_size=1,
         max_size=max_size,
-        kwargs={"row_factory": dict_row},
+        kwargs={"row_factory": dict_row, "autocommit": autocommit},
         configure=configure_connection,
-        check=check,
+        check=check if checked else None,
         open=False,
         name="recommendarr",
     )
     check.pool = pool
     pool.open(wait=True, timeout=30)
     return pool
+
+
+def read_once_more_on_a_dropped_connection(
+    pool: ConnectionPool[Connection], read: Callable[[Connection], T]
+) -> T:
+    """Run a read; if the server had dropped the connection (a restart, pg_terminate_backend),
+    the pool discards it and the read runs once more on another."""
+    try:
+        with pool.connection() as conn:
+            return read(conn)
+    except psycopg.OperationalError:
+        log.warning("a pooled connection was dropped by the server; reading again")
+        pool.check()
+        with pool.connection() as conn:
+            return read(conn)
 
 
 def connect(url: str) -> Connection:

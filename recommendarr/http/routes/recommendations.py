@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from recommendarr.http.auth import authenticate
 from recommendarr.http.openapi import Endpoint, Param
 from recommendarr.http.params import path_int, query_choice, query_int
 from recommendarr.http.routes.users import USER_ID
-from recommendarr.http.schemas import (
-    RecommendationList,
-)
+from recommendarr.http.schemas import RecommendationList
+from recommendarr.shared.db import read_once_more_on_a_dropped_connection
 from recommendarr.shared.store import recommendations
 
 MODES = ("tonight",)
@@ -26,47 +22,20 @@ def poster_url(path: str | None) -> str | None:
     return f"{POSTER_BASE}{path}" if path else None
 
 
-def to_recommendation(row: dict[str, Any]) -> dict[str, Any]:
-    """Our own stored rows, shaped as the Recommendation schema (tests hold the two together)."""
-    return {
-        "rank": row["rank"],
-        "tmdb_id": row["tmdb_id"],
-        "media_type": row["media_type"],
-        "title": row["title"],
-        "year": row["year"],
-        "poster": poster_url(row["poster_path"]),
-        "score": row["score"],
-        "confidence": row["confidence"],
-        "explanation": row["explanation"],
-        "signals": row["signals"],
-        "influenced_by": row["influenced_by"],
-    }
-
-
-def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
-
-
-def user_recommendations(request: Request) -> JSONResponse:
-    """The hot read path: a cached token lookup, one connection, two indexed queries."""
+def user_recommendations(request: Request) -> Response:
+    """The hot read path: a cached token lookup, then one statement that returns the body."""
     user_id = path_int(request, "user_id")
     if not authenticate(request).may_see(user_id):
         raise HTTPException(404, f"no user {user_id}")
     mode = query_choice(request, "mode", "tonight", MODES)
     limit = query_int(request, "limit", 10, 1, 50)
-    with request.app.state.resources.pool.connection() as conn:
-        head = recommendations.run_head(conn, user_id, mode)
-        if head is None:
-            raise HTTPException(404, f"no user {user_id}")
-        rows = recommendations.read(conn, user_id, mode, limit)
-    meta = {
-        "user": {"id": user_id, "username": head["username"]},
-        "mode": mode,
-        "generated_at": iso(head["generated_at"]),
-        "profile_freshness": iso(head["profile_built_at"]),
-        "total_candidates": head["total_candidates"] or 0,
-    }
-    return JSONResponse({"items": [to_recommendation(r) for r in rows], "meta": meta})
+    body = read_once_more_on_a_dropped_connection(
+        request.app.state.resources.read_pool,
+        lambda conn: recommendations.response_json(conn, user_id, mode, limit, POSTER_BASE),
+    )
+    if body is None:
+        raise HTTPException(404, f"no user {user_id}")
+    return Response(body, media_type="application/json")
 
 
 ROUTES = [

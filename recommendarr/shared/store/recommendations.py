@@ -113,6 +113,59 @@ def read(conn: Connection, user_id: int, mode: str, limit: int) -> list[dict[str
     ).fetchall()
 
 
+# The hot read path builds the whole response in one statement: one round trip, and no
+# per-field work in Python. tests/http/test_api.py holds its output to the documented schema.
+RESPONSE_SQL = """
+WITH picks AS (
+    SELECT r.rank, r.score, r.confidence, r.signals, r.influenced_by, r.explanation,
+           i.tmdb_id, i.media_type, i.title, i.year, i.poster_path
+    FROM recommendations r JOIN items i ON i.id = r.item_id
+    WHERE r.user_id = %(user)s AND r.mode = %(mode)s
+      AND (NOT EXISTS (SELECT 1 FROM library_items li WHERE li.item_id = r.item_id)
+           OR EXISTS (SELECT 1 FROM library_items li JOIN user_visible_libraries a
+                      ON a.library_id = li.library_id AND a.user_id = r.user_id
+                      WHERE li.item_id = r.item_id))
+    ORDER BY r.rank LIMIT %(limit)s
+)
+SELECT json_build_object(
+    'items', coalesce((SELECT json_agg(json_build_object(
+        'rank', p.rank, 'tmdb_id', p.tmdb_id, 'media_type', p.media_type, 'title', p.title,
+        'year', p.year,
+        'poster', CASE WHEN p.poster_path IS NULL OR p.poster_path = '' THEN NULL
+                       ELSE %(poster_base)s || p.poster_path END,
+        'score', p.score, 'confidence', p.confidence, 'explanation', p.explanation,
+        'signals', p.signals, 'influenced_by', p.influenced_by) ORDER BY p.rank)
+        FROM picks p), '[]'::json),
+    'meta', json_build_object(
+        'user', json_build_object('id', u.id, 'username', u.username),
+        'mode', %(mode)s,
+        'generated_at', to_char(r.generated_at AT TIME ZONE 'UTC', %(iso)s),
+        'profile_freshness', to_char(r.profile_built_at AT TIME ZONE 'UTC', %(iso)s),
+        'total_candidates', coalesce(r.total_candidates, 0))
+)::text AS body
+FROM users u LEFT JOIN recommendation_runs r ON r.user_id = u.id AND r.mode = %(mode)s
+WHERE u.id = %(user)s
+"""
+ISO_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def response_json(
+    conn: Connection, user_id: int, mode: str, limit: int, poster_base: str
+) -> str | None:
+    """The finished JSON body of GET /users/{id}/recommendations; None when no such user."""
+    row = conn.execute(
+        RESPONSE_SQL,
+        {
+            "user": user_id,
+            "mode": mode,
+            "limit": limit,
+            "poster_base": poster_base,
+            "iso": ISO_FORMAT,
+        },
+    ).fetchone()
+    return None if row is None else str(row["body"])
+
+
 def run_head(conn: Connection, user_id: int, mode: str) -> dict[str, Any] | None:
     """The user's name and the list's metadata in one round trip; None when no such user."""
     return conn.execute(
