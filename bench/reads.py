@@ -33,9 +33,15 @@ async def client_loop(
     latencies: list[float],
     statuses: dict[int, int],
     seed: int,
+    interval: float,
 ) -> None:
+    """Ask, wait for the answer, and (with a target rate) wait until this client's next slot."""
     rng = random.Random(seed)
+    next_at = time.perf_counter() + rng.uniform(0, interval)
     while time.perf_counter() < deadline:
+        if interval:
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            next_at += interval
         user_id, token = rng.choice(users)
         started = time.perf_counter()
         status, _ = await connection.request(
@@ -48,9 +54,12 @@ async def client_loop(
 
 
 async def closed_loop(
-    base_url: str, users: list[tuple[int, str]], clients: int, seconds: float
+    base_url: str, users: list[tuple[int, str]], clients: int, seconds: float, rate: float = 0.0
 ) -> dict[str, Any]:
-    """Each client waits for its answer before asking again (50 clients = 50 in flight)."""
+    """Each client waits for its answer before asking again (50 clients = at most 50 in
+    flight). Without a rate they ask as fast as answers come, which measures capacity; with
+    one, the clients share that request rate, which measures latency at that load."""
+    interval = clients / rate if rate else 0.0
     parts = urlsplit(base_url)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -61,7 +70,7 @@ async def closed_loop(
     deadline = started + seconds
     await asyncio.gather(
         *(
-            client_loop(c, users, deadline, latencies, statuses, n)
+            client_loop(c, users, deadline, latencies, statuses, n, interval)
             for n, c in enumerate(connections)
         )
     )
@@ -111,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="recommendarr bench reads", description=__doc__)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="total requests/s the clients share (0: as fast as possible)",
+    )
     args = parser.parse_args(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="rcm-bench-reads-"))
     process, base_url, admin_token = start_demo(data_dir)
@@ -118,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_healthy(base_url)
         users = user_tokens(base_url, admin_token)
         asyncio.run(closed_loop(base_url, users, args.clients, 2))  # warm-up
-        result = asyncio.run(closed_loop(base_url, users, args.clients, args.seconds))
+        result = asyncio.run(closed_loop(base_url, users, args.clients, args.seconds, args.rate))
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -3,6 +3,7 @@ at once instead of checking dead connections one by one with growing sleeps."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import psycopg
@@ -28,17 +29,21 @@ def test_pool_recovers_quickly_after_all_connections_are_terminated(res: Resourc
         pool.close()
 
 
-def test_unchecked_read_pool_reads_again_after_a_dropped_connection(res: Resources) -> None:
-    pool = db.open_pool(res.database_url, 2, autocommit=True, checked=False)
-    try:
-        conn = pool.getconn()
-        pid = conn.info.backend_pid
-        pool.putconn(conn)
-        with psycopg.connect(res.database_url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-        value = db.read_once_more_on_a_dropped_connection(
-            pool, lambda c: c.execute("SELECT 41 + 1 AS answer").fetchone()
-        )
-        assert value == {"answer": 42}
-    finally:
-        pool.close()
+def test_async_read_pool_reads_again_after_a_dropped_connection(res: Resources) -> None:
+    async def scenario() -> dict[str, int] | None:
+        pool = await db.open_async_read_pool(res.database_url, 2)
+        try:
+            async with pool.connection() as conn:
+                pid = conn.info.backend_pid
+            with psycopg.connect(res.database_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+            async def answer(conn: db.AsyncConnection) -> dict[str, int] | None:
+                cursor = await conn.execute("SELECT 41 + 1 AS answer")
+                return await cursor.fetchone()
+
+            return await db.read_async_once_more_on_a_dropped_connection(pool, answer)
+        finally:
+            await pool.close()
+
+    assert asyncio.run(scenario()) == {"answer": 42}

@@ -25,6 +25,7 @@ from recommendarr.http.throttle import KeyedLimiter
 from recommendarr.http.token_cache import TokenCache
 from recommendarr.runtime import Runtime, start_runtime
 from recommendarr.settings import Settings, load_settings
+from recommendarr.shared.db import open_async_read_pool
 
 log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
@@ -92,12 +93,16 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         )
         app.state.auth_failure_limiter = KeyedLimiter(AUTH_FAILURES_PER_S, AUTH_FAILURE_BURST)
         app.state.token_cache = TokenCache()
+        app.state.async_read_pool = await open_async_read_pool(
+            active.resources.database_url, settings.db_pool_size
+        )
         app.state.inbox_writer = InboxWriter(active.resources)
         app.state.inbox_writer.start()
         try:
             yield
         finally:
             await app.state.inbox_writer.stop()
+            await app.state.async_read_pool.close()
             if owned:
                 active.stop()
 

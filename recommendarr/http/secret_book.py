@@ -35,6 +35,9 @@ class SecretBook:
         self.loaded_at = clock()
         self.lock = threading.Lock()
 
+    def fresh(self) -> bool:
+        return self.clock() - self.loaded_at < RELOAD_S
+
     def current(self) -> SecretHashes:
         if self.clock() - self.loaded_at < RELOAD_S:
             return self.hashes

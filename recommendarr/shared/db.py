@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +15,7 @@ from pgvector import Vector
 from pgvector.psycopg import register_vector
 from psycopg import sql
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from recommendarr.settings import Settings
 
@@ -27,6 +27,7 @@ EMBEDDED_DATABASE = "recommendarr"
 SCHEMA_LOCK_KEY = 7_301_991_117
 
 Connection = psycopg.Connection[dict[str, Any]]
+AsyncConnection = psycopg.AsyncConnection[dict[str, Any]]
 T = TypeVar("T")
 
 
@@ -143,19 +144,15 @@ class PurgingCheck:
             self.purging.release()
 
 
-def open_pool(
-    url: str, max_size: int, *, autocommit: bool = False, checked: bool = True
-) -> ConnectionPool[Connection]:
-    """`checked=False` skips the round trip that tests a connection at every checkout; only for
-    read paths that go through read_once_more_on_a_dropped_connection."""
+def open_pool(url: str, max_size: int) -> ConnectionPool[Connection]:
     check = PurgingCheck()
     pool: ConnectionPool[Connection] = ConnectionPool(
         url,
         min_size=1,
         max_size=max_size,
-        kwargs={"row_factory": dict_row, "autocommit": autocommit},
+        kwargs={"row_factory": dict_row},
         configure=configure_connection,
-        check=check if checked else None,
+        check=check,
         open=False,
         name="recommendarr",
     )
@@ -164,19 +161,34 @@ def open_pool(
     return pool
 
 
-def read_once_more_on_a_dropped_connection(
-    pool: ConnectionPool[Connection], read: Callable[[Connection], T]
+async def open_async_read_pool(url: str, max_size: int) -> AsyncConnectionPool[AsyncConnection]:
+    """Autocommit, unchecked connections for the HTTP process's hot reads, which go through
+    read_async_once_more_on_a_dropped_connection."""
+    pool: AsyncConnectionPool[AsyncConnection] = AsyncConnectionPool(
+        url,
+        min_size=1,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row, "autocommit": True},
+        open=False,
+        name="recommendarr-reads",
+    )
+    await pool.open(wait=True, timeout=30)
+    return pool
+
+
+async def read_async_once_more_on_a_dropped_connection(
+    pool: AsyncConnectionPool[AsyncConnection],
+    read: Callable[..., Awaitable[T]],
+    *args: Any,
 ) -> T:
-    """Run a read; if the server had dropped the connection (a restart, pg_terminate_backend),
-    the pool discards it and the read runs once more on another."""
     try:
-        with pool.connection() as conn:
-            return read(conn)
+        async with pool.connection() as conn:
+            return await read(conn, *args)
     except psycopg.OperationalError:
         log.warning("a pooled connection was dropped by the server; reading again")
-        pool.check()
-        with pool.connection() as conn:
-            return read(conn)
+        await pool.check()
+        async with pool.connection() as conn:
+            return await read(conn, *args)
 
 
 def connect(url: str) -> Connection:

@@ -21,15 +21,12 @@ class Resources:
     settings: Settings
     database_url: str
     pool: ConnectionPool[db.Connection]
-    # Autocommit connections for the hot read paths: a SELECT needs no transaction to end.
-    read_pool: ConnectionPool[db.Connection]
     http: httpx.Client
     embedder: EmbeddingProvider
     integrations: Integrations
 
     def close(self) -> None:
         self.http.close()
-        self.read_pool.close()
         self.pool.close()
 
 
@@ -40,7 +37,6 @@ def build(settings: Settings) -> Resources:
     url = db.resolve_database_url(settings)
     db.apply_schema(url, settings.embedding_dim)
     pool = db.open_pool(url, settings.db_pool_size)
-    read_pool = db.open_pool(url, settings.db_pool_size, autocommit=True, checked=False)
     http = httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
     embedder = build_embedding_provider(settings, http)
     integrations = build_integrations(settings, http, pool)
@@ -50,7 +46,7 @@ def build(settings: Settings) -> Resources:
         "embedded PostgreSQL" if settings.embedded_database else "DATABASE_URL",
         embedder.model_name,
     )
-    return Resources(settings, url, pool, read_pool, http, embedder, integrations)
+    return Resources(settings, url, pool, http, embedder, integrations)
 
 
 def install(resources: Resources) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from psycopg_pool import AsyncConnectionPool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from recommendarr.http.auth import authenticate
+from recommendarr.http.auth import authenticate_async
 from recommendarr.http.openapi import Endpoint, Param
 from recommendarr.http.params import path_int, query_choice, query_int
 from recommendarr.http.routes.users import USER_ID
 from recommendarr.http.schemas import RecommendationList
-from recommendarr.shared.db import read_once_more_on_a_dropped_connection
+from recommendarr.shared.db import AsyncConnection, read_async_once_more_on_a_dropped_connection
 from recommendarr.shared.store import recommendations
 
 MODES = ("tonight",)
@@ -22,16 +23,17 @@ def poster_url(path: str | None) -> str | None:
     return f"{POSTER_BASE}{path}" if path else None
 
 
-def user_recommendations(request: Request) -> Response:
-    """The hot read path: a cached token lookup, then one statement that returns the body."""
+async def user_recommendations(request: Request) -> Response:
+    """The hot read path, on the event loop: a cached token lookup, then one statement that
+    returns the finished body from an async pool."""
     user_id = path_int(request, "user_id")
-    if not authenticate(request).may_see(user_id):
+    if not (await authenticate_async(request)).may_see(user_id):
         raise HTTPException(404, f"no user {user_id}")
     mode = query_choice(request, "mode", "tonight", MODES)
     limit = query_int(request, "limit", 10, 1, 50)
-    body = read_once_more_on_a_dropped_connection(
-        request.app.state.resources.read_pool,
-        lambda conn: recommendations.response_json(conn, user_id, mode, limit, POSTER_BASE),
+    pool: AsyncConnectionPool[AsyncConnection] = request.app.state.async_read_pool
+    body = await read_async_once_more_on_a_dropped_connection(
+        pool, recommendations.response_json_async, user_id, mode, limit, POSTER_BASE
     )
     if body is None:
         raise HTTPException(404, f"no user {user_id}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from recommendarr.shared.db import Connection, as_array
+from recommendarr.shared.db import AsyncConnection, Connection, as_array
 from recommendarr.shared.domain.explain import Influence
 from recommendarr.shared.domain.ranking import Candidate, Pick
 from recommendarr.shared.store.profiles import title_facts
@@ -163,6 +163,24 @@ def response_json(
             "iso": ISO_FORMAT,
         },
     ).fetchone()
+    return None if row is None else str(row["body"])
+
+
+async def response_json_async(
+    conn: AsyncConnection, user_id: int, mode: str, limit: int, poster_base: str
+) -> str | None:
+    """response_json for the async read pool of the HTTP process."""
+    cursor = await conn.execute(
+        RESPONSE_SQL,
+        {
+            "user": user_id,
+            "mode": mode,
+            "limit": limit,
+            "poster_base": poster_base,
+            "iso": ISO_FORMAT,
+        },
+    )
+    row = await cursor.fetchone()
     return None if row is None else str(row["body"])
 
 
