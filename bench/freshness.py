@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import shlex
 import sys
 import tempfile
@@ -22,26 +21,9 @@ from typing import Any
 
 import httpx
 
-from bench.serving import WEBHOOK_TOKEN, bench_env, free_port, percentile, spawn, wait_healthy
+from bench.serving import WEBHOOK_TOKEN, percentile, start_demo, wait_healthy
 
 ANCHOR = 1_780_000_000  # after the demo's history, so each trial is a new viewing
-
-
-def start_demo(data_dir: Path) -> tuple[Any, str, str]:
-    port = free_port()
-    env = bench_env(data_dir, None, None)
-    env.pop("RECOMMENDARR_ADMIN_TOKEN")
-    log = data_dir / "demo.log"
-    process = spawn(["demo", "--port", str(port), "--data-dir", str(data_dir)], env, log)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        found = re.search(r"Admin token for this demo run: (\S+)", log.read_text(errors="replace"))
-        if found:
-            return process, f"http://127.0.0.1:{port}", found.group(1)
-        if process.poll() is not None:
-            raise RuntimeError(f"demo exited early; see {log}")
-        time.sleep(0.5)
-    raise RuntimeError("the demo household was not loaded in time")
 
 
 def watched_payload(user: dict[str, Any], pick: dict[str, Any], n: int) -> dict[str, str]:

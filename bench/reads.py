@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench.serving import RawConnection, bench_env, free_port, percentile, spawn, wait_healthy
+from bench.serving import RawConnection, percentile, start_demo, wait_healthy
 
 
 async def client_loop(
@@ -87,23 +85,6 @@ async def closed_loop(
         "p99_ms": round(percentile(latencies, 99), 2),
         "max_ms": round(max(latencies), 2),
     }
-
-
-def start_demo(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    port = free_port()
-    env = bench_env(data_dir, None, None)
-    env.pop("RECOMMENDARR_ADMIN_TOKEN")
-    log = data_dir / "demo.log"
-    process = spawn(["demo", "--port", str(port), "--data-dir", str(data_dir)], env, log)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        found = re.search(r"Admin token for this demo run: (\S+)", log.read_text(errors="replace"))
-        if found:
-            return process, f"http://127.0.0.1:{port}", found.group(1)
-        if process.poll() is not None:
-            raise RuntimeError(f"demo exited early; see {log}")
-        time.sleep(0.5)
-    raise RuntimeError("the demo household was not loaded in time")
 
 
 def user_tokens(base_url: str, admin_token: str) -> list[tuple[int, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -99,6 +100,24 @@ def running_server(
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def start_demo(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    """`recommendarr demo` serving on a free port: the process, its URL and its admin token."""
+    port = free_port()
+    env = bench_env(data_dir, None, None)
+    env.pop("RECOMMENDARR_ADMIN_TOKEN")
+    log = data_dir / "demo.log"
+    process = spawn(["demo", "--port", str(port), "--data-dir", str(data_dir)], env, log)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        found = re.search(r"Admin token for this demo run: (\S+)", log.read_text(errors="replace"))
+        if found:
+            return process, f"http://127.0.0.1:{port}", found.group(1)
+        if process.poll() is not None:
+            raise RuntimeError(f"demo exited early; see {log}")
+        time.sleep(0.5)
+    raise RuntimeError("the demo household was not loaded in time")
 
 
 def percentile(values: list[float], q: float) -> float:

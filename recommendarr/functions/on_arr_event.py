@@ -27,7 +27,6 @@ from recommendarr.shared.errors import Permanent
 from recommendarr.shared.store import arr, inbox, items
 
 log = logging.getLogger(__name__)
-FINISHED_STATES = frozenset({"done", "ignored", "failed"})
 
 
 @dramatiq.actor(
@@ -47,7 +46,7 @@ def on_arr_event(inbox_id: int) -> None:
             if row is None:
                 log.warning("inbox row %s is gone; nothing to do", inbox_id)
                 return
-            if row["state"] in FINISHED_STATES:
+            if row["state"] in inbox.FINISHED_STATES:
                 return
             # "recorded": an earlier run committed but may have died before sending; send again
             # (enrich_item is a no-op for a title already enriched).

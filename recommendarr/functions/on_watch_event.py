@@ -28,7 +28,6 @@ from recommendarr.shared.errors import Permanent
 from recommendarr.shared.store import events, inbox, items, libraries, title_aliases, users
 
 log = logging.getLogger(__name__)
-FINISHED_STATES = frozenset({"done", "ignored", "failed"})
 # Two sources' reports of one viewing (a Tautulli stop, a Plex scrobble at 90 %) lie this close.
 SAME_VIEWING_WINDOW = timedelta(minutes=30)
 
@@ -58,7 +57,7 @@ def on_watch_event(inbox_id: int) -> None:
             if row is None:
                 log.warning("inbox row %s is gone; nothing to do", inbox_id)
                 return
-            if row["state"] in FINISHED_STATES:
+            if row["state"] in inbox.FINISHED_STATES:
                 return
             # "recorded" means an earlier delivery committed but may have died before sending:
             # send again; every downstream actor is a no-op when its work is already done.

@@ -6,6 +6,9 @@ from typing import Any
 
 from recommendarr.shared.db import Connection
 
+# A row in one of these states has had its effect (or its reason for none) recorded for good.
+FINISHED_STATES = frozenset({"done", "ignored", "failed"})
+
 
 def record(conn: Connection, source: str, content_type: str, body: bytes) -> int:
     row = conn.execute(
