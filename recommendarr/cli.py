@@ -135,6 +135,7 @@ BENCHMARKS = {
     "freshness": "bench.freshness",
     "pickup": "bench.pickup",
     "vectors": "bench.vectors",
+    "replay": "bench.replay",
     "chaos": "bench.chaos",
 }
 
