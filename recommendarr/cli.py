@@ -136,6 +136,7 @@ BENCHMARKS = {
     "pickup": "bench.pickup",
     "vectors": "bench.vectors",
     "replay": "bench.replay",
+    "rank": "bench.rank",
     "chaos": "bench.chaos",
 }
 

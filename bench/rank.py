@@ -1,0 +1,172 @@
+"""rank_user on a big library: a user with many watches over a large catalog.
+
+    recommendarr bench rank --items 20000 --watches 1000 --runs 30
+
+Builds a fresh embedded PostgreSQL with N titles (built-in 768-d vectors from synthetic facts),
+one library, and a user who finished W of them, builds the profile once, then times the
+production ranking (`recommendarr.functions.rank_user.rank`: candidates, scoring,
+explanations, writing the list) with its input-hash short cut disabled for each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shlex
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from psycopg.rows import dict_row
+
+from bench.serving import percentile
+from recommendarr.functions.rank_user import rank
+from recommendarr.functions.refresh_profile import rebuild
+from recommendarr.shared import db
+from recommendarr.shared.domain.hashed_features import hashed_vector
+from recommendarr.shared.domain.item_text import ItemFacts
+
+GENRES = [
+    "Drama",
+    "Comedy",
+    "Thriller",
+    "Horror",
+    "Science Fiction",
+    "Animation",
+    "Crime",
+    "Romance",
+    "Documentary",
+    "Family",
+    "Fantasy",
+    "War",
+    "Western",
+    "Mystery",
+]
+MODEL = "builtin-hash-v1:768"
+
+
+def synthetic_facts(n: int, rng: random.Random) -> ItemFacts:
+    return ItemFacts(
+        tmdb_id=n,
+        media_type="movie",
+        title=f"Title {n}",
+        year=rng.randint(1950, 2024),
+        genres=tuple(rng.sample(GENRES, 2)),
+        keywords=tuple(f"kw{rng.randint(1, 3000)}" for _ in range(6)),
+        directors=(f"Director {rng.randint(1, 2500)}",),
+        cast=tuple(f"Actor {rng.randint(1, 12000)}" for _ in range(4)),
+        language=rng.choice(["en", "en", "en", "fr", "ja", "ko"]),
+    )
+
+
+def populate(conn: db.Connection, n_items: int, n_watches: int) -> int:
+    rng = random.Random(5)
+    facts = [synthetic_facts(n, rng) for n in range(1, n_items + 1)]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO items (tmdb_id, media_type, title, year, genres, keywords, directors, "
+            '"cast", language) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)',
+            [
+                (
+                    f.tmdb_id,
+                    f.media_type,
+                    f.title,
+                    f.year,
+                    list(f.genres),
+                    list(f.keywords),
+                    list(f.directors),
+                    list(f.cast),
+                    f.language,
+                )
+                for f in facts
+            ],
+        )
+        with cur.copy(
+            "COPY item_embeddings (item_id, model, content_hash, embedding) FROM STDIN"
+        ) as copy:
+            for item_id, f in enumerate(facts, start=1):
+                vector = hashed_vector(f, 768)
+                copy.write_row(
+                    (item_id, MODEL, "h", "[" + ",".join(f"{x:.6f}" for x in vector) + "]")
+                )
+    conn.execute("INSERT INTO servers (kind, machine_id) VALUES ('plex', 'bench')")
+    conn.execute(
+        "INSERT INTO libraries (server_id, section_key, name) SELECT id, '1', 'Movies' FROM servers"
+    )
+    conn.execute(
+        "INSERT INTO library_items (library_id, item_id, rating_key) "
+        "SELECT l.id, i.id, i.id::text FROM items i, libraries l"
+    )
+    user = conn.execute(
+        "INSERT INTO users (username, plex_user_id) VALUES ('b', 'b') RETURNING id"
+    ).fetchone()
+    assert user is not None
+    conn.execute(
+        "INSERT INTO user_library_access (user_id, library_id) SELECT %s, id FROM libraries",
+        (user["id"],),
+    )
+    watched = np.random.default_rng(3).choice(n_items, size=n_watches, replace=False) + 1
+    now = datetime.now(UTC)
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO watch_events (event_key, source, user_id, item_id, library_id, action, "
+            "progress, occurred_at) "
+            "VALUES (%s, 'bench', %s, %s, (SELECT id FROM libraries), %s, %s, %s)",
+            [
+                (
+                    f"b{i}",
+                    user["id"],
+                    int(item),
+                    "watched" if i % 10 else "stop",
+                    1.0 if i % 10 else 0.1,
+                    now - timedelta(days=i % 365),
+                )
+                for i, item in enumerate(watched)
+            ],
+        )
+    conn.commit()
+    conn.execute("ANALYZE")
+    return int(user["id"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="recommendarr bench rank", description=__doc__)
+    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--watches", type=int, default=1_000)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args(argv)
+    url = db.start_embedded_postgres(Path(tempfile.mkdtemp(prefix="rcm-bench-rank-")) / "pg")
+    db.apply_schema(url, 768)
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        user_id = populate(conn, args.items, args.watches)
+    timings: list[float] = []
+    with db.open_pool(url, 2) as pool, pool.connection() as conn:
+        started = time.perf_counter()
+        with conn.transaction():
+            rebuild(conn, user_id, MODEL)
+        profile_ms = (time.perf_counter() - started) * 1000
+        for _ in range(args.runs):
+            with conn.transaction():
+                conn.execute("DELETE FROM recommendation_runs WHERE user_id = %s", (user_id,))
+            started = time.perf_counter()
+            with conn.transaction():
+                rank(conn, user_id, MODEL)
+            timings.append((time.perf_counter() - started) * 1000)
+        picks = conn.execute(
+            "SELECT count(*) AS n FROM recommendations WHERE user_id = %s", (user_id,)
+        ).fetchone()
+    print("command:", "recommendarr bench rank " + shlex.join(argv or sys.argv[1:]))
+    written = picks["n"] if picks else 0
+    print(f"  catalog {args.items} titles, {args.watches} watches; picks written: {written}")
+    print(f"  profile build: {profile_ms:.0f} ms")
+    for q in (50, 95, 99):
+        print(f"  rank p{q}: {percentile(timings, q):.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
