@@ -37,7 +37,7 @@ from recommendarr.shared.domain.title_mapping import (
 )
 from recommendarr.shared.domain.webhooks import parse_webhook
 from recommendarr.shared.errors import Permanent
-from recommendarr.shared.store import events, inbox, title_aliases
+from recommendarr.shared.store import inbox, title_aliases
 
 log = logging.getLogger(__name__)
 ExternalSource = Literal["imdb_id", "tvdb_id"]
@@ -101,7 +101,7 @@ def map_event(inbox_id: int) -> None:
             row = inbox.get(conn, inbox_id)
             if row is None or row["state"] != "mapping":
                 return  # gone, or already mapped: a re-run
-            pending = pending_title(conn, row)
+            pending = pending_title(row)
             cached = None if pending is None else find_alias(conn, pending)
         if pending is not None and cached is None:
             alias, problems = resolve(
@@ -113,11 +113,9 @@ def map_event(inbox_id: int) -> None:
     hand_back(inbox_id)
 
 
-def pending_title(conn: Connection, row: dict[str, Any]) -> Pending | None:
+def pending_title(row: dict[str, Any]) -> Pending | None:
     try:
-        event = parse_webhook(
-            row["source"], bytes(row["body"]), events.received_at(conn, int(row["id"]))
-        )
+        event = parse_webhook(row["source"], bytes(row["body"]), row["received_at"])
     except PayloadError:
         return None
     if not isinstance(event, PlaybackEvent | LibraryAddition):

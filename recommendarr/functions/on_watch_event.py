@@ -62,9 +62,8 @@ def on_watch_event(inbox_id: int) -> None:
             # "recorded" means an earlier delivery committed but may have died before sending:
             # send again; every downstream actor is a no-op when its work is already done.
             resuming = row["state"] == "recorded"
-            received_at = events.received_at(conn, inbox_id)
             follow_ups = record(
-                conn, row["source"], inbox_id, bytes(row["body"]), received_at, resuming
+                conn, row["source"], inbox_id, bytes(row["body"]), row["received_at"], resuming
             )
         send(follow_ups)
         if follow_ups is not None and not follow_ups.map_inbox_ids:

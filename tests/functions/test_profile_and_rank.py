@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from recommendarr.functions.embed_item import embed_item
 from recommendarr.functions.on_watch_event import on_watch_event
 from recommendarr.functions.rank_user import rank_user
@@ -11,6 +14,14 @@ from tests.helpers import add_user, record_inbox, seed_library, watch
 
 DAY = 86_400
 T0 = 1_760_000_000
+
+
+def picks(conn: db.Connection, user_id: int) -> list[dict[str, Any]]:
+    """The picks exactly as GET /users/{id}/recommendations serves them."""
+    body = recommendations.response_json(conn, user_id, "tonight", 10, "https://img/")
+    assert body is not None
+    items: list[dict[str, Any]] = json.loads(body)["items"]
+    return items
 
 
 def sci_fi_fan(conn: db.Connection) -> int:
@@ -26,13 +37,13 @@ def sci_fi_fan(conn: db.Connection) -> int:
 
 def test_chain_writes_explained_picks(conn: db.Connection) -> None:
     user_id = sci_fi_fan(conn)
-    picks = recommendations.read(conn, user_id, "tonight", 10)
-    titles = [p["title"] for p in picks]
+    served = picks(conn, user_id)
+    titles = [p["title"] for p in served]
     assert titles[0] == "The Prestige"  # Nolan, science fiction, unseen
     assert "Inception" not in titles and "Toy Story" not in titles  # seen titles never return
-    assert picks[0]["explanation"].startswith("Directed by Christopher Nolan: you finished")
-    assert {i["title"] for i in picks[0]["influenced_by"]} <= {"Inception", "Interstellar"}
-    assert picks[0]["confidence"] in {"high", "medium"}
+    assert served[0]["explanation"].startswith("Directed by Christopher Nolan: you finished")
+    assert {i["title"] for i in served[0]["influenced_by"]} <= {"Inception", "Interstellar"}
+    assert served[0]["confidence"] in {"high", "medium"}
     # The abandoned Toy Story pushes its neighbours down.
     assert titles.index("Finding Nemo") > titles.index("Arrival")
 
@@ -58,7 +69,7 @@ def test_a_new_finish_refreshes_and_reranks(conn: db.Connection) -> None:
     user_id = sci_fi_fan(conn)
     on_watch_event(record_inbox(conn, watch(1124, "501", 100, T0 + 9 * DAY)))
     run_queued()
-    titles = [p["title"] for p in recommendations.read(conn, user_id, "tonight", 10)]
+    titles = [p["title"] for p in picks(conn, user_id)]
     assert "The Prestige" not in titles
 
 
@@ -69,7 +80,7 @@ def test_profiles_skip_libraries_the_user_lost(conn: db.Connection) -> None:
     refresh_profile(user_id)
     run_queued()
     assert table_counts(conn)["taste_profiles"] == 0
-    assert recommendations.read(conn, user_id, "tonight", 10) == []
+    assert picks(conn, user_id) == []
 
 
 def test_missing_user_is_a_no_op(conn: db.Connection) -> None:

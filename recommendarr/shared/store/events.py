@@ -42,12 +42,6 @@ def insert(
     return None if row is None else int(row["id"])
 
 
-def received_at(conn: Connection, inbox_id: int) -> datetime | None:
-    """When the webhook arrived: it dates the events of senders that give no time."""
-    row = conn.execute("SELECT received_at FROM inbox WHERE id = %s", (inbox_id,)).fetchone()
-    return None if row is None else row["received_at"]
-
-
 def lock_viewing(conn: Connection, user_id: int, item_id: int) -> None:
     """Serialize the recording of one user's viewings of one title until the transaction ends,
     so two sources reporting the same play at once cannot both insert it."""

@@ -21,7 +21,7 @@ def record(conn: Connection, source: str, content_type: str, body: bytes) -> int
 
 def get(conn: Connection, inbox_id: int) -> dict[str, Any] | None:
     return conn.execute(
-        "SELECT id, source, content_type, body, state, error FROM inbox WHERE id = %s",
+        "SELECT id, source, content_type, body, state, error, received_at FROM inbox WHERE id = %s",
         (inbox_id,),
     ).fetchone()
 
@@ -29,7 +29,8 @@ def get(conn: Connection, inbox_id: int) -> dict[str, Any] | None:
 def lock(conn: Connection, inbox_id: int) -> dict[str, Any] | None:
     """Row lock for the transaction: two deliveries of one message are processed one at a time."""
     return conn.execute(
-        "SELECT id, source, content_type, body, state, error FROM inbox WHERE id = %s FOR UPDATE",
+        "SELECT id, source, content_type, body, state, error, received_at FROM inbox "
+        "WHERE id = %s FOR UPDATE",
         (inbox_id,),
     ).fetchone()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -113,10 +112,3 @@ def profile_from_row(row: dict[str, Any]) -> TasteProfile:
         genre_weights=dict(row["genre_weights"] or {}),
         person_weights=dict(row["person_weights"] or {}),
     )
-
-
-def freshness(conn: Connection, user_id: int) -> datetime | None:
-    row = conn.execute(
-        "SELECT max(built_at) AS built_at FROM taste_profiles WHERE user_id = %s", (user_id,)
-    ).fetchone()
-    return None if row is None else row["built_at"]

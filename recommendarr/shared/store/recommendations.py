@@ -97,23 +97,6 @@ def replace(
     )
 
 
-def read(conn: Connection, user_id: int, mode: str, limit: int) -> list[dict[str, Any]]:
-    """The stored picks, less titles held only in libraries the user may not open: access
-    revoked since the ranking (a library sync) hides a pick at once, before the re-ranking it
-    triggered has run. Titles in no library at all (worth adding) are not affected."""
-    return conn.execute(
-        "SELECT r.rank, r.score, r.confidence, r.signals, r.influenced_by, r.explanation, "
-        "i.tmdb_id, i.media_type, i.title, i.year, i.poster_path FROM recommendations r "
-        "JOIN items i ON i.id = r.item_id WHERE r.user_id = %s AND r.mode = %s "
-        "AND (NOT EXISTS (SELECT 1 FROM library_items li WHERE li.item_id = r.item_id) "
-        "  OR EXISTS (SELECT 1 FROM library_items li JOIN user_visible_libraries a "
-        "    ON a.library_id = li.library_id AND a.user_id = r.user_id "
-        "    WHERE li.item_id = r.item_id)) "
-        "ORDER BY r.rank LIMIT %s",
-        (user_id, mode, limit),
-    ).fetchall()
-
-
 # The hot read path builds the whole response in one statement: one round trip, and no
 # per-field work in Python. tests/http/test_api.py holds its output to the documented schema.
 RESPONSE_SQL = """
@@ -183,21 +166,3 @@ async def response_json_async(
     )
     row = await cursor.fetchone()
     return None if row is None else str(row["body"])
-
-
-def run_head(conn: Connection, user_id: int, mode: str) -> dict[str, Any] | None:
-    """The user's name and the list's metadata in one round trip; None when no such user."""
-    return conn.execute(
-        "SELECT u.username, r.total_candidates, r.profile_built_at, r.generated_at "
-        "FROM users u LEFT JOIN recommendation_runs r ON r.user_id = u.id AND r.mode = %s "
-        "WHERE u.id = %s",
-        (mode, user_id),
-    ).fetchone()
-
-
-def run_meta(conn: Connection, user_id: int, mode: str) -> dict[str, Any] | None:
-    return conn.execute(
-        "SELECT input_hash, total_candidates, profile_built_at, generated_at "
-        "FROM recommendation_runs WHERE user_id = %s AND mode = %s",
-        (user_id, mode),
-    ).fetchone()
