@@ -95,7 +95,7 @@ def load_libraries(catalog: list[ItemFacts]) -> list[DemoLibrary]:
         raise ValueError("household.json lists a tmdb_id in more than one library")
     if missing := listed - by_tmdb.keys():
         raise ValueError(f"household.json lists tmdb_ids missing from the catalog: {missing}")
-    if not all(str(spec["key"]).isdigit() for spec in specs):
+    if not all(str(spec["key"]).isdecimal() for spec in specs):
         raise ValueError('household.json library keys are Plex section numbers, e.g. "1"')
     if sum("tmdb_ids" not in spec for spec in specs) != 1:
         raise ValueError("household.json needs exactly one library without tmdb_ids")

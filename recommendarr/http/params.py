@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 def path_int(request: Request, name: str) -> int:
     raw = request.path_params[name]
-    if not str(raw).isdigit() or len(str(raw)) > 18:
+    if not (str(raw).isascii() and str(raw).isdecimal()) or len(str(raw)) > 18:
         raise HTTPException(422, f"path parameter {name!r} must be a positive integer, got {raw!r}")
     return int(raw)
 
@@ -17,7 +17,7 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.lstrip("-").isdigit() or len(raw) > 18:
+    if not raw.lstrip("-").isdecimal() or len(raw) > 18:
         raise HTTPException(422, f"query parameter {name!r} must be an integer, got {raw!r}")
     value = int(raw)
     if not low <= value <= high:

@@ -25,7 +25,7 @@ MAX_BODY_BYTES = 256 * 1024
 
 async def read_capped_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isdecimal() and int(declared) > limit:
         raise HTTPException(413, f"body is larger than {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():

@@ -121,7 +121,7 @@ def retry_after_s(response: httpx.Response) -> float | None:
     raw = response.headers.get("retry-after", "").strip()
     if not raw:
         return None
-    if raw.isdigit():
+    if raw.isdecimal():
         return float(raw)
     try:
         when = parsedate_to_datetime(raw)

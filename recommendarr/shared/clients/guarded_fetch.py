@@ -149,7 +149,7 @@ def fetch_once(
 
 def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    if declared.isdecimal() and int(declared) > max_bytes:
         raise RefusedURL(f"the response is larger than {max_bytes} bytes")
     chunks, size = [], 0
     for chunk in response.iter_bytes():

@@ -191,7 +191,7 @@ def external_ids(guids: Iterable[str]) -> ExternalIds:
 
 
 def positive_int(value: str | None) -> int | None:
-    if value is None or not value.isdigit():
+    if value is None or not value.isdecimal():
         return None
     number = int(value)
     return number if number > 0 else None

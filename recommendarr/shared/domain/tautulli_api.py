@@ -103,7 +103,7 @@ def history_ref(row_id: str, stopped_unix: int) -> str:
 
 def ref_stopped_at(ref: str) -> datetime | None:
     stopped, _, _ = ref.partition(":")
-    return datetime.fromtimestamp(int(stopped), tz=UTC) if stopped.isdigit() else None
+    return datetime.fromtimestamp(int(stopped), tz=UTC) if stopped.isdecimal() else None
 
 
 def parse_tautulli_history(body: bytes) -> WebhookEvent:

@@ -133,7 +133,7 @@ def first_text(details: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
 def year_of(date: Any) -> int | None:
     """The year of a TMDB date ("2010-07-15"); unreleased titles have "" or null."""
     value = text(date)
-    if value is None or len(value) < 4 or not value[:4].isdigit():
+    if value is None or len(value) < 4 or not value[:4].isdecimal():
         return None
     return int(value[:4])
 
