@@ -21,7 +21,7 @@ def test_schema_applies_twice_without_change(res: Resources) -> None:
     assert snapshot() == before
     # Without force, an unchanged schema is not re-run at all (no DDL locks on a live database).
     assert not db.apply_schema(res.database_url, res.settings.embedding_dim)
-    assert any("hnsw" in row[2] and "vector_cosine_ops" in row[2] for row in before)
+    assert any("hnsw" in row[2] and "halfvec_cosine_ops" in row[2] for row in before)
 
 
 def test_a_different_embedding_dimension_is_refused(res: Resources) -> None:
