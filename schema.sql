@@ -348,3 +348,15 @@ CREATE TABLE IF NOT EXISTS integration_checks (
 -- What to send again when an operator retries a failed job.
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS actor text;
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS args jsonb;
+
+-- A refresh_profile message is on its way for this user. A burst of events sends one message,
+-- not one per event: the event that inserts the row sends; later ones only lock it until they
+-- commit. refresh_profile deletes the row before it reads the history (its delete waits for
+-- those locks), so an event committed after that inserts and sends again.
+-- reconcile_derived re-sends for rows left behind by a lost message (and moves requested_at).
+CREATE TABLE IF NOT EXISTS profile_refresh_requests (
+    user_id       bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    requested_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS profile_refresh_requests_requested_at
+    ON profile_refresh_requests (requested_at);

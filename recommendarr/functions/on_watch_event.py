@@ -25,7 +25,15 @@ from recommendarr.shared.domain.events import (
 from recommendarr.shared.domain.title_mapping import alias_keys, with_alias
 from recommendarr.shared.domain.webhooks import parse_webhook
 from recommendarr.shared.errors import Permanent
-from recommendarr.shared.store import events, inbox, items, libraries, title_aliases, users
+from recommendarr.shared.store import (
+    events,
+    inbox,
+    items,
+    libraries,
+    refresh_requests,
+    title_aliases,
+    users,
+)
 
 log = logging.getLogger(__name__)
 # Two sources' reports of one viewing (a Tautulli stop, a Plex scrobble at 90 %) lie this close.
@@ -162,7 +170,11 @@ def record_playback(
         changed = record_viewing_end(conn, event, inbox_id, user_id, item_id, library_id)
     else:
         changed = events.insert(conn, event, inbox_id, user_id, item_id, library_id) is not None
-    if (changed or resuming) and event.changes_taste:
+    if not event.changes_taste or not (changed or resuming):
+        return
+    # A refresh already on its way reads this event too (request() makes sure of it). A resumed
+    # delivery sends anyway: its first attempt may have inserted the request and died unsent.
+    if refresh_requests.request(conn, user_id) or resuming:
         follow_ups.refresh_user_ids.append(user_id)
 
 

@@ -17,10 +17,12 @@ from recommendarr.functions.rank_user import rank_user
 from recommendarr.functions.refresh_profile import refresh_profile
 from recommendarr.shared import resources
 from recommendarr.shared.errors import Permanent
-from recommendarr.shared.store import reconcile
+from recommendarr.shared.store import reconcile, refresh_requests
 
 log = logging.getLogger(__name__)
 BATCH = 2_000
+# A pending profile refresh normally runs within seconds; one this old lost its message.
+REQUEST_STALE_S = 60
 
 
 @dramatiq.actor(
@@ -38,17 +40,22 @@ def reconcile_derived(period_key: str, older_than_s: int = 300) -> None:
         )
         profiles = reconcile.users_with_stale_profiles(conn, older_than_s, BATCH)
         picks = reconcile.users_with_stale_picks(conn, older_than_s, BATCH)
+        requests = refresh_requests.resend_stale(conn, min(older_than_s, REQUEST_STALE_S), BATCH)
+        conn.commit()
+    refreshes = sorted(set(profiles) | set(requests))
     for item_id in items:
         enrich_item.send(item_id)
-    for user_id in profiles:
+    for user_id in refreshes:
         refresh_profile.send(user_id)
-    for user_id in set(picks) - set(profiles):
+    for user_id in set(picks) - set(refreshes):
         rank_user.send(user_id)
-    if items or profiles or picks:
+    if items or refreshes or picks:
         log.info(
-            "reconcile %s: %d items to embed, %d profiles and %d pick lists to refresh",
+            "reconcile %s: %d items to embed, %d profiles (%d requested) and %d pick lists "
+            "to refresh",
             period_key,
             len(items),
-            len(profiles),
+            len(refreshes),
+            len(requests),
             len(picks),
         )
