@@ -360,3 +360,28 @@ CREATE TABLE IF NOT EXISTS profile_refresh_requests (
 );
 CREATE INDEX IF NOT EXISTS profile_refresh_requests_requested_at
     ON profile_refresh_requests (requested_at);
+
+-- Grab mode's candidates: titles TMDB relates to a library title (its recommendations and
+-- similar titles, recorded by enrich_item from the details it already fetches), and what is
+-- trending this week (scout_trending). A related title is an items row like any other.
+CREATE TABLE IF NOT EXISTS item_relations (
+    item_id          bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    related_item_id  bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    kind             text NOT NULL CHECK (kind IN ('recommended', 'similar')),
+    position         integer NOT NULL CHECK (position >= 0),
+    recorded_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (item_id, related_item_id, kind),
+    CHECK (item_id <> related_item_id)
+);
+CREATE INDEX IF NOT EXISTS item_relations_related ON item_relations (related_item_id);
+
+-- One row per title per scout_trending run; readers take the newest run, older runs are pruned.
+CREATE TABLE IF NOT EXISTS trending_items (
+    period_key   text NOT NULL,
+    item_id      bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    time_window  text NOT NULL CHECK (time_window IN ('day', 'week')),
+    position     integer NOT NULL CHECK (position >= 0),
+    recorded_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (period_key, item_id)
+);
+CREATE INDEX IF NOT EXISTS trending_items_recorded ON trending_items (recorded_at);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -14,9 +15,11 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 from psycopg_pool import ConnectionPool
 
+from recommendarr.shared import resources
 from recommendarr.shared.clients.rate_limit import RateLimiter
 from recommendarr.shared.clients.tmdb import PostgresResponseCache, TmdbClient
 from recommendarr.shared.db import Connection
+from recommendarr.shared.resources import Resources
 from tests.conftest import fixture_bytes
 
 API_KEY = "0123456789abcdef0123456789abcdef"
@@ -25,6 +28,7 @@ ROUTES = {
     "/3/movie/27205": "movie_details_append.json",
     "/3/tv/1396": "tv_details_append.json",
     "/3/trending/movie/week": "trending_movie_week.json",
+    "/3/trending/tv/week": "trending_tv_week.json",
     "/3/discover/movie": "discover_movie.json",
     "/3/movie/upcoming": "movie_upcoming.json",
     "/3/search/movie": "search_movie.json",
@@ -133,3 +137,19 @@ def tmdb_client(
         limiter or RateLimiter(1000.0, burst=1000),
         sleep=record.append,
     )
+
+
+@contextmanager
+def installed_fake_tmdb(res: Resources) -> Iterator[TmdbClient]:
+    """The resources' integrations with a TMDB client on a fresh fake (and an empty cache)."""
+    with res.pool.connection() as conn:
+        conn.execute("TRUNCATE tmdb_cache")
+    with serve_fake_tmdb() as url:
+        client = tmdb_client(url, res.pool)
+        integrations = dataclasses.replace(res.integrations, tmdb=client)
+        resources.install(dataclasses.replace(res, integrations=integrations))
+        try:
+            yield client
+        finally:
+            resources.install(res)
+            client.http.close()

@@ -16,6 +16,8 @@ from recommendarr.demo.loopback import Reply, Request
 from recommendarr.shared.domain.item_text import ItemFacts
 
 MOVIE = re.compile(r"/3/movie/(\d+)")
+# The demo world has no audience, so nothing trends: an empty page, as TMDB sends one.
+TRENDING = re.compile(r"/3/trending/(movie|tv|all)/(day|week)")
 JSON = "application/json;charset=utf-8"
 # TMDB's own movie genre ids (GET /3/genre/movie/list).
 GENRE_IDS = {
@@ -64,6 +66,8 @@ class SimulatedTmdb:
             return Reply(401, INVALID_KEY, JSON)
         if request.path == "/3/authentication":
             return Reply(200, AUTHENTICATED, JSON)
+        if TRENDING.fullmatch(request.path):
+            return json_body(EMPTY_PAGE)
         match = MOVIE.fullmatch(request.path)
         facts = self.movies.get(int(match.group(1))) if match else None
         if facts is None:

@@ -3,6 +3,14 @@
 Without a TMDB key the webhook's facts are all there is, so the title goes straight to
 embed_item. A title fetched within TMDB_CACHE_DAYS whose embedding matches its facts is left
 alone, which makes a re-run a no-op.
+
+For a title in some library, the details' appended recommendations and similar titles are
+recorded too (item_relations; grab mode's candidates), each related title becoming an items row
+with the facts its list entry gives. So that this does not crawl TMDB, only library titles get
+relations recorded (a related or trending title does not), and of the related titles this
+creates, those in the top RELATED_TO_ENRICH places of either list are enriched while the others
+are embedded from their list facts. A library title enriched before relations were recorded
+(fresh, none recorded) gets them from the details, normally still in the response cache.
 """
 
 from __future__ import annotations
@@ -15,8 +23,16 @@ from recommendarr import broker as _broker  # noqa: F401 - declares the broker b
 from recommendarr.functions.embed_item import embed_item
 from recommendarr.shared import resources
 from recommendarr.shared.clients.tmdb import TmdbClient
+from recommendarr.shared.db import Connection
 from recommendarr.shared.domain.item_text import content_hash
 from recommendarr.shared.domain.tmdb_facts import TmdbShapeError, parse_details
+from recommendarr.shared.domain.tmdb_lists import (
+    ListedTitle,
+    RelationKind,
+    follow_ups,
+    related_lists,
+    sort_key,
+)
 from recommendarr.shared.errors import NotFound, Permanent
 from recommendarr.shared.store import enrichment
 from recommendarr.shared.store.enrichment import EnrichmentState
@@ -49,6 +65,8 @@ def enrich_item(item_id: int) -> None:
     if state.fresh:
         if state.embedded_hash != content_hash(state.facts):
             embed_item.send(item_id)
+        if state.in_library and not state.has_relations:
+            relate(tmdb, state)
         return
     if enrich(tmdb, state):
         embed_item.send(item_id)
@@ -71,8 +89,54 @@ def enrich(tmdb: TmdbClient, state: EnrichmentState) -> bool:
         # and the failed job keeps the error where they will see it.
         embed_item.send(state.item_id)
         raise
+    lists = related_lists(state.media_type, state.tmdb_id, details) if state.in_library else {}
     with resources.current().pool.connection() as conn, conn.transaction():
         recorded = enrichment.record_details(conn, state.item_id, facts, extras)
+        created = record_relations(conn, state.item_id, lists) if recorded else {}
     if not recorded:
         log.warning("item %s vanished while TMDB was asked about it", state.item_id)
+    send_follow_ups(lists, created)
     return recorded
+
+
+def relate(tmdb: TmdbClient, state: EnrichmentState) -> None:
+    """Record a fresh library title's relations, which an earlier enrichment did not."""
+    try:
+        details = tmdb.details("movie" if state.media_type == "movie" else "tv", state.tmdb_id)
+    except NotFound:
+        log.warning("TMDB has no %s %s; no related titles", state.media_type, state.tmdb_id)
+        return
+    lists = related_lists(state.media_type, state.tmdb_id, details)
+    with resources.current().pool.connection() as conn, conn.transaction():
+        if not enrichment.item_exists(conn, state.item_id):
+            return
+        created = record_relations(conn, state.item_id, lists)
+    send_follow_ups(lists, created)
+
+
+def record_relations(
+    conn: Connection, item_id: int, lists: dict[RelationKind, list[ListedTitle]]
+) -> dict[tuple[int, str], int]:
+    """Upsert the related titles and record the relations; the ids of the titles created."""
+    ids: dict[tuple[int, str], int] = {}
+    created: dict[tuple[int, str], int] = {}
+    # One order for every transaction, so two enrichments sharing related titles cannot
+    # deadlock on each other's fresh rows.
+    for listed in sorted({t.key: t for ts in lists.values() for t in ts}.values(), key=sort_key):
+        related_id, is_new = enrichment.upsert_listed(conn, listed)
+        ids[listed.key] = related_id
+        if is_new:
+            created[listed.key] = related_id
+    for kind, titles in lists.items():
+        enrichment.record_relations(conn, item_id, kind, [(ids[t.key], t.position) for t in titles])
+    return created
+
+
+def send_follow_ups(
+    lists: dict[RelationKind, list[ListedTitle]], created: dict[tuple[int, str], int]
+) -> None:
+    to_enrich, to_embed = follow_ups(lists, set(created))
+    for key in to_enrich:
+        enrich_item.send(created[key])
+    for key in to_embed:
+        embed_item.send(created[key])

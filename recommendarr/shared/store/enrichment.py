@@ -1,4 +1,4 @@
-"""What enrich_item reads about a title, and where it writes TMDB's details."""
+"""What enrich_item reads about a title, and where it writes TMDB's details and lists."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from recommendarr.shared.db import Connection
 from recommendarr.shared.domain.item_text import ItemFacts
 from recommendarr.shared.domain.tmdb_facts import TmdbExtras
+from recommendarr.shared.domain.tmdb_lists import ListedTitle
 from recommendarr.shared.store.items import ITEM_COLUMNS, facts_from_row
 
 
@@ -19,6 +20,9 @@ class EnrichmentState:
     fresh: bool
     facts: ItemFacts
     embedded_hash: str | None
+    # In some library: only such titles have their TMDB relations recorded.
+    in_library: bool = False
+    has_relations: bool = False
 
 
 def read_state(conn: Connection, item_id: int, ttl_days: int, model: str) -> EnrichmentState | None:
@@ -27,7 +31,9 @@ def read_state(conn: Connection, item_id: int, ttl_days: int, model: str) -> Enr
         f"SELECT {ITEM_COLUMNS}, "  # noqa: S608 - a constant column list
         "coalesce(fetched_at > now() - make_interval(days => %s), false) AS fresh, "
         "(SELECT e.content_hash FROM item_embeddings e "
-        " WHERE e.item_id = items.id AND e.model = %s) AS embedded_hash "
+        " WHERE e.item_id = items.id AND e.model = %s) AS embedded_hash, "
+        "EXISTS (SELECT 1 FROM library_items li WHERE li.item_id = items.id) AS in_library, "
+        "EXISTS (SELECT 1 FROM item_relations r WHERE r.item_id = items.id) AS has_relations "
         "FROM items WHERE id = %s",
         (ttl_days, model, item_id),
     ).fetchone()
@@ -40,6 +46,8 @@ def read_state(conn: Connection, item_id: int, ttl_days: int, model: str) -> Enr
         fresh=bool(row["fresh"]),
         facts=facts_from_row(row),
         embedded_hash=row["embedded_hash"],
+        in_library=bool(row["in_library"]),
+        has_relations=bool(row["has_relations"]),
     )
 
 
@@ -84,3 +92,109 @@ def record_details(conn: Connection, item_id: int, facts: ItemFacts, extras: Tmd
 def non_empty(values: Sequence[str]) -> list[str] | None:
     """NULL for an empty list, so coalesce keeps the stored one."""
     return list(values) or None
+
+
+def upsert_listed(conn: Connection, listed: ListedTitle) -> tuple[int, bool]:
+    """The title's id, and whether this call created it.
+
+    An existing title only gains what it lacks, and only until enrich_item has fetched its
+    details: a list entry never overwrites what a webhook, the details or an earlier list said.
+    """
+    created = conn.execute(
+        "INSERT INTO items (tmdb_id, media_type, title, year, genres, language, overview, "
+        "poster_path, vote_average, vote_count, popularity) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (tmdb_id, media_type) DO NOTHING RETURNING id",
+        (
+            listed.tmdb_id,
+            listed.media_type,
+            listed.title,
+            listed.year,
+            list(listed.genres),
+            listed.language,
+            listed.overview,
+            listed.poster_path,
+            listed.vote_average,
+            listed.vote_count,
+            listed.popularity,
+        ),
+    ).fetchone()
+    if created is not None:
+        return int(created["id"]), True
+    existing = conn.execute(
+        "UPDATE items i SET year = coalesce(i.year, l.year), "
+        "genres = CASE WHEN i.genres = '{}' THEN l.genres ELSE i.genres END, "
+        "language = coalesce(i.language, l.language), "
+        "overview = coalesce(i.overview, l.overview), "
+        "poster_path = coalesce(i.poster_path, l.poster_path), "
+        "vote_average = coalesce(i.vote_average, l.vote_average), "
+        "vote_count = coalesce(i.vote_count, l.vote_count), "
+        "popularity = coalesce(i.popularity, l.popularity) "
+        "FROM (SELECT %(year)s::integer AS year, %(genres)s::text[] AS genres, "
+        "  %(language)s::text AS language, %(overview)s::text AS overview, "
+        "  %(poster_path)s::text AS poster_path, %(vote_average)s::real AS vote_average, "
+        "  %(vote_count)s::integer AS vote_count, %(popularity)s::real AS popularity) l "
+        "WHERE i.tmdb_id = %(tmdb_id)s AND i.media_type = %(media_type)s "
+        "AND i.fetched_at IS NULL "
+        "AND ((i.year IS NULL AND l.year IS NOT NULL) "
+        "  OR (i.genres = '{}' AND l.genres <> '{}') "
+        "  OR (i.language IS NULL AND l.language IS NOT NULL) "
+        "  OR (i.overview IS NULL AND l.overview IS NOT NULL) "
+        "  OR (i.poster_path IS NULL AND l.poster_path IS NOT NULL) "
+        "  OR (i.vote_average IS NULL AND l.vote_average IS NOT NULL) "
+        "  OR (i.vote_count IS NULL AND l.vote_count IS NOT NULL) "
+        "  OR (i.popularity IS NULL AND l.popularity IS NOT NULL)) "
+        "RETURNING i.id",
+        {
+            "tmdb_id": listed.tmdb_id,
+            "media_type": listed.media_type,
+            "year": listed.year,
+            "genres": list(listed.genres),
+            "language": listed.language,
+            "overview": listed.overview,
+            "poster_path": listed.poster_path,
+            "vote_average": listed.vote_average,
+            "vote_count": listed.vote_count,
+            "popularity": listed.popularity,
+        },
+    ).fetchone()
+    if existing is None:
+        existing = conn.execute(
+            "SELECT id FROM items WHERE tmdb_id = %s AND media_type = %s",
+            (listed.tmdb_id, listed.media_type),
+        ).fetchone()
+    assert existing is not None
+    return int(existing["id"]), False
+
+
+def record_relations(
+    conn: Connection, item_id: int, kind: str, related: Sequence[tuple[int, int]]
+) -> int:
+    """Make the item's `kind` relations exactly `related` ((related item id, position) pairs).
+
+    Unchanged pairs are not written, so recording the same list again changes nothing; titles
+    TMDB no longer lists are dropped. The number of rows written or removed.
+    """
+    pairs = [(other, position) for other, position in related if other != item_id]
+    written = 0
+    for other, position in pairs:
+        row = conn.execute(
+            "INSERT INTO item_relations (item_id, related_item_id, kind, position) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (item_id, related_item_id, kind) DO UPDATE "
+            "SET position = EXCLUDED.position, recorded_at = now() "
+            "WHERE item_relations.position <> EXCLUDED.position RETURNING item_id",
+            (item_id, other, kind, position),
+        ).fetchone()
+        written += row is not None
+    removed = conn.execute(
+        "DELETE FROM item_relations WHERE item_id = %s AND kind = %s "
+        "AND NOT (related_item_id = ANY(%s))",
+        (item_id, kind, [other for other, _ in pairs]),
+    ).rowcount
+    return written + removed
+
+
+def item_exists(conn: Connection, item_id: int) -> bool:
+    """Whether the item is still there; it then stays until the transaction ends."""
+    row = conn.execute("SELECT id FROM items WHERE id = %s FOR KEY SHARE", (item_id,)).fetchone()
+    return row is not None
