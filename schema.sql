@@ -349,17 +349,46 @@ CREATE TABLE IF NOT EXISTS integration_checks (
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS actor text;
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS args jsonb;
 
--- A refresh_profile message is on its way for this user. A burst of events sends one message,
--- not one per event: the event that inserts the row sends; later ones only lock it until they
--- commit. refresh_profile deletes the row before it reads the history (its delete waits for
--- those locks), so an event committed after that inserts and sends again.
--- reconcile_derived re-sends for rows left behind by a lost message (and moves requested_at).
-CREATE TABLE IF NOT EXISTS profile_refresh_requests (
-    user_id       bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
-    requested_at  timestamptz NOT NULL DEFAULT now()
+-- The server-wide taste model (item-item collaborative + metadata TF-IDF), fitted by
+-- fit_taste_model over every user's viewings. Small for a household (the fit keeps users x items
+-- factors, never items x items), so it is stored whole; rank_user scores one user with it.
+CREATE TABLE IF NOT EXISTS taste_models (
+    id           bigserial PRIMARY KEY,
+    input_hash   text NOT NULL UNIQUE,
+    n_users      integer NOT NULL,
+    n_items      integer NOT NULL,
+    n_events     integer NOT NULL,
+    model        bytea NOT NULL,
+    fitted_at    timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS profile_refresh_requests_requested_at
-    ON profile_refresh_requests (requested_at);
+
+-- Every unseen title a user may be offered, with how happy it would make them (0..1, their own
+-- percentile) and the one-line reason: what group night and shuffle read.
+CREATE TABLE IF NOT EXISTS candidate_scores (
+    user_id     bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    item_id     bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    score       real NOT NULL,
+    happiness   real NOT NULL CHECK (happiness BETWEEN 0 AND 1),
+    reason      text NOT NULL,
+    PRIMARY KEY (user_id, item_id)
+);
+CREATE INDEX IF NOT EXISTS candidate_scores_item ON candidate_scores (item_id);
+
+-- A user's standing instructions about what drives their picks: boost, suppress or block a
+-- genre, a person or a title, or "allow" a title (recommend it anyway). rank_user applies them
+-- on every ranking; `key` is a genre or person name, or 'movie:603' / 'tv:1399' for a title.
+-- Names compare case-insensitively, so "horror" and "Horror" are one rule.
+CREATE TABLE IF NOT EXISTS influence_overrides (
+    id          bigserial PRIMARY KEY,
+    user_id     bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind        text NOT NULL CHECK (kind IN ('genre', 'person', 'title')),
+    key         text NOT NULL CHECK (length(key) BETWEEN 1 AND 200),
+    action      text NOT NULL CHECK (action IN ('boost', 'suppress', 'block', 'allow')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    CHECK (action <> 'allow' OR kind = 'title')
+);
+CREATE UNIQUE INDEX IF NOT EXISTS influence_overrides_key
+    ON influence_overrides (user_id, kind, lower(key));
 
 -- Grab mode's candidates: titles TMDB relates to a library title (its recommendations and
 -- similar titles, recorded by enrich_item from the details it already fetches), and what is
@@ -385,3 +414,39 @@ CREATE TABLE IF NOT EXISTS trending_items (
     PRIMARY KEY (period_key, item_id)
 );
 CREATE INDEX IF NOT EXISTS trending_items_recorded ON trending_items (recorded_at);
+
+-- The onboarding quiz: titles a new user said they liked and genre sliders (-1..1), so their
+-- first picks need not wait for a watch history. One row per user; answering again replaces it.
+-- Liked titles are item ids without a foreign key (arrays cannot have one): readers join items.
+CREATE TABLE IF NOT EXISTS onboarding_answers (
+    user_id         bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    liked_item_ids  bigint[] NOT NULL DEFAULT '{}',
+    genre_sliders   jsonb NOT NULL DEFAULT '{}',
+    answered_at     timestamptz NOT NULL DEFAULT now()
+);
+
+-- A refresh_profile message is on its way for this user. A burst of events sends one message,
+-- not one per event: the event that inserts the row sends; later ones only lock it until they
+-- commit. refresh_profile deletes the row before it reads the history (its delete waits for
+-- those locks), so an event committed after that inserts and sends again.
+-- reconcile_derived re-sends for rows left behind by a lost message (and moves requested_at).
+CREATE TABLE IF NOT EXISTS profile_refresh_requests (
+    user_id       bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    requested_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS profile_refresh_requests_requested_at
+    ON profile_refresh_requests (requested_at);
+
+-- A user's moods: weighted k-means over the vectors of the titles they liked, per domain
+-- ([{"weight", "item_ids", "centroid"}]); a pick says which mood it belongs to.
+ALTER TABLE taste_profiles ADD COLUMN IF NOT EXISTS clusters jsonb NOT NULL DEFAULT '[]';
+
+-- Per-user taste settings, read by the ranking. history_window_months: how far back the history
+-- shapes the profile (3, 6 or 12 months; NULL = all of it), because a household's tastes drift
+-- and some want last year's binge forgotten. cross_domain_blend: when on, the user's movies, tv
+-- and anime histories all shape every domain's picks instead of each domain only its own.
+ALTER TABLE users ADD COLUMN IF NOT EXISTS history_window_months integer DEFAULT 12;
+ALTER TABLE users ADD COLUMN IF NOT EXISTS cross_domain_blend boolean NOT NULL DEFAULT false;
+ALTER TABLE users DROP CONSTRAINT IF EXISTS users_history_window_months_check;
+ALTER TABLE users ADD CONSTRAINT users_history_window_months_check
+    CHECK (history_window_months IS NULL OR history_window_months IN (3, 6, 12));

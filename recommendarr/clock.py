@@ -8,9 +8,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from recommendarr.functions.fit_taste_model import fit_taste_model
 from recommendarr.functions.poll_tautulli import poll_tautulli
 from recommendarr.functions.reconcile_derived import reconcile_derived
 from recommendarr.functions.reconcile_inbox import reconcile_inbox
+from recommendarr.functions.scout_trending import scout_trending
 from recommendarr.functions.sync_arr import sync_arr
 from recommendarr.functions.sync_library import sync_library
 
@@ -31,6 +33,9 @@ SCHEDULES = (
     # Permissions are re-synced every 6 hours.
     Schedule("sync_library", 6 * 3600, sync_library.send),
     Schedule("poll_tautulli", 5 * 60, poll_tautulli.send),
+    Schedule("scout_trending", 24 * 3600, scout_trending.send),
+    # Skips itself when nothing was watched or added since the last fit.
+    Schedule("fit_taste_model", 30 * 60, fit_taste_model.send),
 )
 
 

@@ -9,7 +9,8 @@ cheap "blend" so the tuner can try many blend settings without recomputing.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,8 @@ import numpy as np
 from bench.quality.data import ItemRows
 from bench.quality.protocol import IndexSpace, Interactions
 from recommendarr.shared.domain import collaborative as collab
+from recommendarr.shared.domain import taste_model
+from recommendarr.shared.domain.taste import Viewing, summarize_titles
 
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
 _NO_GENRES = "(no genres listed)"
@@ -28,6 +31,8 @@ class RecommendarrParams:
     popularity_l2: float = collab.DEFAULT_POPULARITY_L2
     weights: collab.RatingWeights = field(default_factory=collab.RatingWeights)
     blend: collab.BlendParams = field(default_factory=collab.BlendParams)
+    min_supporting_users: int = taste_model.MIN_SUPPORTING_USERS
+    window_days: float | None = taste_model.DEFAULT_WINDOW_DAYS
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -35,7 +40,19 @@ class RecommendarrParams:
             "popularity_l2": self.popularity_l2,
             "rating_weights": asdict(self.weights),
             "blend": asdict(self.blend),
+            "min_supporting_users": self.min_supporting_users,
+            "history_window_days": self.window_days,
         }
+
+    def production(self) -> taste_model.ModelParams:
+        return taste_model.ModelParams(
+            l2=self.l2,
+            popularity_l2=self.popularity_l2,
+            min_supporting_users=self.min_supporting_users,
+            weights=self.weights,
+            blend=self.blend,
+            window_days=self.window_days,
+        )
 
 
 @dataclass(frozen=True)
@@ -89,55 +106,57 @@ def _year(*candidates: object) -> int | None:
 
 
 class RecommendarrModel:
-    """EASE on rating-weighted interactions + TF-IDF content + popularity, blended
-    by collaborative trust (see the production module for the details)."""
+    """The production taste model (``recommendarr.shared.domain.taste_model``) on benchmark data.
+
+    Every training rating becomes a viewing with an explicit rating (stars x 2, as Plex rates),
+    summarised per user by ``taste.summarize_titles``, turned into interactions by
+    ``taste_model.interactions_for_user``, fitted by ``taste_model.fit_server_model`` and scored
+    by ``taste_model.score_rows``: the code path the ``fit_taste_model`` and ``rank_user`` actors
+    run."""
 
     name = "recommendarr"
 
     def __init__(self, features: collab.ItemFeatures, params: RecommendarrParams) -> None:
         self.features = features
         self.hyper = params
-        self._hybrid: collab.HybridModel | None = None
+        self._server: taste_model.ServerModel | None = None
         self._histories: np.ndarray | None = None
 
     # -- fit ---------------------------------------------------------------
     def fit(self, train: Interactions) -> None:
-        weights = collab.model_weights(train.ratings, self.hyper.weights)
-        self._hybrid = collab.fit_hybrid(
-            _dense(train, weights), self.features, self.hyper.l2, self.hyper.popularity_l2
-        )
         self._train = train
-        self._history_sizes = np.bincount(train.users, minlength=train.n_users).astype(float)
+        self._interactions = production_interactions(train)
+        catalog = dict.fromkeys(range(train.n_items), collab.ItemMetadata())
+        self._server = taste_model.fit_server_model(
+            [i for rows in self._interactions for i in rows],
+            catalog,
+            self.hyper.production(),
+            features=self.features,
+        )
         self._histories = None
 
     def _history_matrix(self) -> np.ndarray:
-        """Dense users x items history weights (cached; depends on weights only)."""
+        """Dense users x items history weights and sizes (cached; depends on params only)."""
         if self._histories is None:
-            train = self._train
-            latest = np.full(train.n_users, -np.inf)
-            np.maximum.at(latest, train.users, train.timestamps)
-            age_days = (latest[train.users] - train.timestamps) / collab.SECONDS_PER_DAY
-            weights = collab.history_weights(train.ratings, age_days, self.hyper.weights)
-            self._histories = _dense(train, weights)
+            server = self._fitted()
+            rows = [taste_model.history_row(server, user_rows) for user_rows in self._interactions]
+            self._histories = np.stack([row for row, _ in rows])
+            self._history_sizes = np.array([float(size) for _, size in rows])
         return self._histories
 
-    def _fitted(self) -> collab.HybridModel:
-        assert self._hybrid is not None, "fit() first"
-        return self._hybrid
+    def _fitted(self) -> taste_model.ServerModel:
+        assert self._server is not None, "fit() first"
+        return self._server
 
     # -- score -------------------------------------------------------------
     def score(self, users: np.ndarray) -> np.ndarray:
-        """The production path: ``collaborative.score_hybrid``."""
-        return collab.score_hybrid(
-            self._fitted(),
-            self._history_matrix()[users],
-            self._history_sizes[users],
-            self.hyper.blend,
-        )
+        """The production path: ``taste_model.score_rows``."""
+        histories = self._history_matrix()[users]
+        return taste_model.score_rows(self._fitted(), histories, self._history_sizes[users])
 
     def components(self, users: np.ndarray) -> Components:
         """The unblended parts of ``score`` (for cheap blend tuning)."""
-        hybrid = self._fitted()
+        hybrid = self._fitted().hybrid
         histories = self._history_matrix()[users]
         return Components(
             collaborative=collab.score_item_item(hybrid.item_model, histories),
@@ -146,7 +165,7 @@ class RecommendarrModel:
         )
 
     def blend(self, parts: Components, blend: collab.BlendParams | None = None) -> np.ndarray:
-        hybrid = self._fitted()
+        hybrid = self._fitted().hybrid
         return collab.blend_scores(
             parts.collaborative,
             parts.content,
@@ -173,14 +192,49 @@ class RecommendarrModel:
         if not same_fit:
             raise ValueError("these parameters change the fit; call fit() instead")
         self.hyper = params
+        self._server = replace(self._fitted(), params=params.production())
         self._histories = None
 
 
+_INTERACTIONS: dict[int, tuple[Interactions, list[list[taste_model.Interaction]]]] = {}
+
+
+def production_interactions(train: Interactions) -> list[list[taste_model.Interaction]]:
+    """Per user index: their ratings as watch events with an explicit rating, summarised and
+    weighted by the production code. The tuner refits one training set many times: converted
+    once per set (the entry keeps the set alive, so its id is not reused)."""
+    cached = _INTERACTIONS.get(id(train))
+    if cached is not None and cached[0] is train:
+        return cached[1]
+    converted = _convert(train)
+    _INTERACTIONS[id(train)] = (train, converted)
+    return converted
+
+
+def _convert(train: Interactions) -> list[list[taste_model.Interaction]]:
+    viewings: list[list[Viewing]] = [[] for _ in range(train.n_users)]
+    for user, item, rating, timestamp in zip(
+        train.users.tolist(),
+        train.items.tolist(),
+        train.ratings.tolist(),
+        train.timestamps.tolist(),
+        strict=True,
+    ):
+        viewings[user].append(
+            Viewing(
+                item_id=item,
+                domain="movies",
+                action="rate",
+                progress=None,
+                rating=rating * 2.0,
+                session_key=None,
+                occurred_at=datetime.fromtimestamp(timestamp, UTC),
+            )
+        )
+    return [
+        taste_model.interactions_for_user(user, summarize_titles(rows))
+        for user, rows in enumerate(viewings)
+    ]
+
+
 _PROBE_RATINGS = np.arange(0.5, 5.01, 0.5)
-
-
-def _dense(train: Interactions, values: np.ndarray) -> np.ndarray:
-    """users x items float64 matrix; zero weights are simply absent."""
-    matrix = np.zeros((train.n_users, train.n_items))
-    np.add.at(matrix, (train.users, train.items), values)
-    return matrix

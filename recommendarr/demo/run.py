@@ -25,6 +25,7 @@ from recommendarr.demo.household import (
     viewing_payloads,
 )
 from recommendarr.demo.simulated import SimulatedUpstreams, simulated_upstreams
+from recommendarr.functions.fit_taste_model import fit_taste_model
 from recommendarr.http.app import create_app
 from recommendarr.runtime import Runtime, start_runtime
 from recommendarr.settings import Settings
@@ -192,6 +193,10 @@ def run_demo(settings: Settings, once: bool, limit: int = 10) -> int:
                     f"Replayed {posted} Tautulli webhooks for {len(household)} users "
                     f"over a {len(catalog)}-title catalog at {demo.base_url}"
                 )
+                wait_until_idle(client)
+                # What the clock would do within half an hour: refit the server's taste model on
+                # the whole history, which re-ranks everyone; skipped when nothing changed.
+                fit_taste_model.send("demo")
                 wait_until_idle(client)
                 print_picks(client, admin_token, limit)
             if not once:

@@ -1,23 +1,75 @@
-"""rank_user(user_id): write the user's ranked, explained "tonight" list."""
+"""rank_user(user_id): write the user's ranked, explained lists, one per mode.
+
+The fitted server-wide taste model scores every title the user may be offered from their
+current history (a new watch counts at once; only the server's patterns wait for the next fit).
+Then each mode takes its pool, the best few hundred get the user's own negatives (the pull of
+what they abandoned), signals, the watched titles that drove them and an explanation.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import dramatiq
+import numpy as np
 
 from recommendarr import broker as _broker  # noqa: F401 - declares the broker before the actor
 from recommendarr.shared import resources
 from recommendarr.shared.db import Connection
-from recommendarr.shared.domain.ranking import Candidate, Pick, rank_candidates
-from recommendarr.shared.domain.taste import TasteProfile, summarize_titles
+from recommendarr.shared.domain import picks as pick_rules
+from recommendarr.shared.domain.adjustments import Override, adjust_scores, title_key
+from recommendarr.shared.domain.explain import Influence, PickContext, explain
+from recommendarr.shared.domain.grab import GrabCandidate
+from recommendarr.shared.domain.ranking import (
+    MAX_LIKED_INFLUENCES,
+    MODEL_ANTI_WEIGHT,
+    Candidate,
+    Explainer,
+    Pick,
+    person_affinity,
+    rank_candidates,
+    refine,
+)
+from recommendarr.shared.domain.taste import (
+    TasteProfile,
+    TitleFacts,
+    TitleHistory,
+    summarize_titles,
+)
+from recommendarr.shared.domain.taste_model import (
+    Interaction,
+    ServerModel,
+    interactions_for_user,
+    title_stars,
+)
+from recommendarr.shared.domain.user_settings import TasteSettings
 from recommendarr.shared.errors import Permanent
-from recommendarr.shared.store import events, profiles, recommendations, users
+from recommendarr.shared.library_cache import LibraryMembership
+from recommendarr.shared.store import (
+    events,
+    feedback,
+    onboarding,
+    overrides,
+    profiles,
+    rankings,
+    taste_models,
+    user_settings,
+    users,
+)
+from recommendarr.shared.store import grab_candidates as grab_store
 
 log = logging.getLogger(__name__)
-MODE = "tonight"
-KEEP = 50
+KEEP = 200
+GRAB_POOL = 2000
+REFINE = 300
+REDISCOVER_POOL = 100
+SCORED_CANDIDATES = 1000
+REFIT_BELOW_COVERAGE = 0.9
 
 
 @dramatiq.actor(
@@ -37,47 +89,458 @@ def rank_user(user_id: int) -> None:
             log.warning("user %s is gone; nothing to rank", user_id)
             return
         profiles.lock_user(conn, user_id)
-        rank(conn, user_id, model)
+        fitted = res.taste_models.latest(conn)
+        library = res.libraries.membership(conn)
+        coverage = rank(conn, user_id, model, res.settings.embedding_dim, fitted, library)
+    if coverage < REFIT_BELOW_COVERAGE:
+        # New titles arrived since the last fit (or there is none yet): they score as average
+        # until a refit, so ask for one now rather than at the next scheduled fit. Refits of
+        # unchanged inputs are skipped, so asking twice costs one cheap query.
+        from recommendarr.functions.fit_taste_model import fit_taste_model
+
+        fit_taste_model.send(f"coverage:{fitted[0] if fitted else 0}")
 
 
-def rank(conn: Connection, user_id: int, model: str) -> None:
-    stored_profiles = profiles.load(conn, user_id)
-    candidates = recommendations.tonight_candidates(conn, user_id, model)
-    digest = rank_input_hash(model, stored_profiles, candidates)
-    if recommendations.stored_input_hash(conn, user_id, MODE) == digest:
-        return
-    picks = pick_across_domains(conn, user_id, model, stored_profiles, candidates)
-    total = sum(len(c) for c in candidates.values())
-    recommendations.replace(conn, user_id, MODE, picks, digest, total)
+@dataclass(frozen=True)
+class UserState:
+    """Everything about the user the lists are built from."""
+
+    user_id: int
+    titles: dict[int, TitleHistory]
+    history: list[Interaction]
+    profiles: list[TasteProfile]
+    pool: list[tuple[int, str, bool]]
+    liked_vectors: dict[int, np.ndarray]
+    liked_facts: dict[int, TitleFacts]
+    overrides: list[Override]
+    hidden_ids: list[int]
+    hidden_vectors: np.ndarray | None
+    grab: list[GrabCandidate]
+    settings: TasteSettings = field(default_factory=TasteSettings)
+    unexplored: frozenset[str] = frozenset()
+    quiz_titles: tuple[str, ...] = ()
+    genre_sliders: dict[str, float] = field(default_factory=dict)
 
 
-def pick_across_domains(
+def rank(
     conn: Connection,
     user_id: int,
     model: str,
-    stored_profiles: list[TasteProfile],
-    candidates: dict[str, list[Candidate]],
-) -> list[Pick]:
-    """Each domain is ranked by its own profile (no cross-domain blending), then merged."""
-    titles = {t.item_id: t for t in summarize_titles(events.viewings(conn, user_id))}
-    liked = {i for p in stored_profiles for i in p.item_weights}
-    vectors = profiles.vectors_for(conn, liked, model)
-    facts = profiles.facts_for(conn, liked)
+    dim: int,
+    fitted: tuple[int, ServerModel] | None,
+    library: LibraryMembership,
+) -> float:
+    """Write the lists; the share of the user's candidates the model knows (0 without one)."""
+    state = load_state(conn, user_id, model, library)
+    coverage = fitted[1].coverage([i for i, _, _ in state.pool]) if fitted else 0.0
+    digest = rank_input_hash(model, fitted[0] if fitted else None, state)
+    if rankings.stored_input_hash(conn, user_id, "tonight") == digest:
+        return coverage
+    if fitted is None:
+        tonight = content_only_tonight(conn, state, model)
+        rankings.replace(conn, user_id, "tonight", tonight, digest, len(state.pool))
+        return coverage
+    server = fitted[1]
+    tonight, scored = rank_tonight(conn, state, server, model, dim)
+    rankings.replace(conn, user_id, "tonight", tonight, digest, len(state.pool))
+    rankings.replace_candidate_scores(conn, user_id, scored)
+    rediscover = rank_rediscover(conn, state, server, model, dim)
+    rankings.replace(conn, user_id, "rediscover", rediscover, digest, len(rediscover))
+    grab, considered = rank_grab(conn, state, server, model, dim)
+    rankings.replace(conn, user_id, "grab", grab, digest, considered)
+    return coverage
+
+
+def load_state(conn: Connection, user_id: int, model: str, library: LibraryMembership) -> UserState:
+    titles = summarize_titles(events.viewings(conn, user_id))
+    votes = feedback.votes(conn, user_id)
+    quiz = onboarding.quiz_answers(conn, user_id) or ([], {})
+    quiz_facts = profiles.facts_for(conn, quiz[0])
+    quiz_liked = [
+        (i, "tv" if quiz_facts[i].media_type == "tv" else "movies")
+        for i in quiz[0]
+        if i in quiz_facts
+    ]
+    stored = profiles.load(conn, user_id)
+    liked = {i for p in stored for i in strongest_liked_ids(p)}
+    # A title picked in the quiz has been seen, like a watched one.
+    pool = [p for p in rankings.candidate_pool(conn, user_id, library) if p[0] not in quiz_facts]
+    hidden_ids = feedback.hidden_item_ids(conn, user_id)
+    hidden = list(profiles.vectors_for(conn, hidden_ids, model).values())
+    return UserState(
+        user_id=user_id,
+        titles={t.item_id: t for t in titles},
+        history=interactions_for_user(
+            user_id,
+            titles,
+            votes,
+            quiz_liked,
+            taste_models.added_at(conn, [t.item_id for t in titles]),
+        ),
+        profiles=stored,
+        pool=pool,
+        settings=user_settings.taste_settings(conn, user_id),
+        liked_vectors=profiles.vectors_for(conn, liked, model),
+        liked_facts=profiles.facts_for(conn, liked),
+        overrides=overrides.overrides_for(conn, user_id),
+        hidden_ids=hidden_ids,
+        hidden_vectors=np.stack(hidden) if hidden else None,
+        grab=grab_store.grab_candidates(conn, user_id, model, GRAB_POOL),
+        unexplored=frozenset(
+            pick_rules.unexplored_genres(
+                (library.genres.get(i, ()) for i, _, _ in pool),
+                (library.genres.get(t.item_id, ()) for t in titles),
+                len(titles),
+            )
+        ),
+        quiz_titles=tuple(quiz_facts[i].title for i, _ in quiz_liked),
+        genre_sliders=quiz[1],
+    )
+
+
+def strongest_liked_ids(profile: TasteProfile) -> list[int]:
+    ranked = sorted(profile.item_weights.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [i for i, _ in ranked[:MAX_LIKED_INFLUENCES]]
+
+
+def domain_history(state: UserState, domain: str) -> list[Interaction]:
+    """Without cross-domain blending (the default) anime taste does not decide which dramas to
+    suggest; a user may turn it on."""
+    if state.settings.cross_domain_blend:
+        return state.history
+    return [i for i in state.history if i.domain == domain]
+
+
+def profile_for(state: UserState, domain: str) -> TasteProfile:
+    for profile in state.profiles:
+        if profile.domain == domain:
+            return profile
+    return TasteProfile(domain=domain, centroid=None, anti_profile=None)
+
+
+def rank_tonight(
+    conn: Connection, state: UserState, server: ServerModel, model: str, dim: int
+) -> tuple[list[Pick], list[tuple[int, float, float, str]]]:
+    """The tonight list, and the scored candidates group night and shuffle read."""
+    by_domain: dict[str, list[int]] = {}
+    allowed = {item_id for item_id, _, allow in state.pool if allow}
+    for item_id, domain, _ in state.pool:
+        by_domain.setdefault(domain, []).append(item_id)
     picks: list[Pick] = []
-    for profile in stored_profiles:
-        pool = candidates.get(profile.domain, [])
-        picks += rank_candidates(profile, pool, titles, vectors, facts, KEEP)
+    happiness: dict[int, float] = {}
+    for domain, item_ids in sorted(by_domain.items()):
+        history = domain_history(state, domain)
+        scores = pick_rules.score_pool(server, history, item_ids, state.settings.window_days())
+        happiness.update(zip(item_ids, pick_rules.happiness(scores.blended).tolist(), strict=True))
+        top = np.argsort(-scores.blended, kind="stable")[:REFINE]
+        # Titles the user asked for anyway are refined wherever the model put them.
+        refined = set(top.tolist())
+        extra = [n for n, i in enumerate(item_ids) if i in allowed and n not in refined]
+        top = np.concatenate([top, np.array(extra, dtype=top.dtype)])
+        picks += refine_domain(conn, state, domain, scores, top, history, model, dim)
+    picks.sort(key=lambda p: -p.score)
+    scored = [
+        (p.item_id, p.score, round(happiness[p.item_id], 4), p.explanation)
+        for p in picks[:SCORED_CANDIDATES]
+    ]
+    return picks[:KEEP], scored
+
+
+def refine_domain(
+    conn: Connection,
+    state: UserState,
+    domain: str,
+    scores: pick_rules.PoolScores,
+    top: np.ndarray,
+    history: Sequence[Interaction],
+    model: str,
+    dim: int,
+) -> list[Pick]:
+    ids = [int(scores.item_ids[i]) for i in top]
+    details = rankings.candidate_details(conn, ids, model, dim)
+    kept = [n for n, item_id in enumerate(ids) if item_id in details]
+    candidates = [details[ids[n]][0] for n in kept]
+    averages = np.array([details[ids[n]][1] or np.nan for n in kept], dtype=np.float64)
+    counts = np.array([details[ids[n]][2] or 0 for n in kept], dtype=np.float64)
+    quality = pick_rules.bayesian_quality(averages, counts)
+    blended = scores.blended[top[kept]]
+    cold = pick_rules.is_cold(history)
+    weight = pick_rules.COLD_QUALITY_WEIGHT if cold else pick_rules.QUALITY_WEIGHT
+    profile = profile_for(state, domain)
+    unexplored = pick_rules.unexplored_penalty(
+        [c.facts.genres for c in candidates], set(state.unexplored)
+    )
+    people = np.array([person_affinity(c.facts, profile.person_weights)[0] for c in candidates])
+    base = (
+        blended
+        + weight * pick_rules.standardize(quality)
+        + pick_rules.PERSON_WEIGHT * people.reshape(blended.shape)
+        + (pick_rules.COLD_SLIDER_WEIGHT if cold else pick_rules.SLIDER_WEIGHT)
+        * pick_rules.slider_scores([c.facts.genres for c in candidates], state.genre_sliders)
+        - pick_rules.UNEXPLORED_WEIGHT * unexplored
+    )
+    signals = [
+        {
+            "model_score": float(blended[n]),
+            "collaborative": float(scores.collaborative[top[kept[n]]]),
+            "content": float(scores.content[top[kept[n]]]),
+            "trust": scores.trust,
+            "quality": float(quality[n]),
+            "cold_start": float(cold),
+            "unexplored_genres": float(unexplored[n]),
+        }
+        for n in range(len(kept))
+    ]
+    if cold:
+        order = pick_rules.diversify(base, [c.facts.genres for c in candidates], len(base))
+        # Diversity decides the order: give each title a score that keeps it.
+        base = base.copy()
+        base[order] = np.linspace(float(base.max()) + 1.0, float(base.max()), len(order))
+    candidates, base, signals = apply_user_rules(state, candidates, base, signals)
+    return refine(
+        profile,
+        candidates,
+        base,
+        signals,
+        state.titles,
+        state.liked_vectors,
+        state.liked_facts,
+        len(candidates),
+        explainer=explainer_for(state, "cold" if cold else "tonight"),
+        anti_weight=MODEL_ANTI_WEIGHT,
+    )
+
+
+def explainer_for(
+    state: UserState, mode: str, per_title: Mapping[int, dict[str, Any]] | None = None
+) -> Explainer:
+    """Explanations for one mode, told what only this user's state knows (and, per title,
+    what the mode found out about it)."""
+    boosted = tuple(o.key for o in state.overrides if o.action == "boost" and o.kind != "title")
+
+    def explainer(
+        candidate: Candidate,
+        influences: Sequence[Influence],
+        signals: Mapping[str, float],
+        profile: TasteProfile,
+    ) -> str:
+        # A newcomer's pick that does echo something they finished says so.
+        told = "tonight" if mode == "cold" and influences else mode
+        context = PickContext(
+            told,
+            boosted=boosted,
+            allowed_by_user="allow" in signals,
+            **mode_facts(state, candidate, mode),
+            **(per_title or {}).get(candidate.item_id, {}),
+        )
+        return explain(candidate.facts, influences, signals, profile, context)
+
+    return explainer
+
+
+def mode_facts(state: UserState, candidate: Candidate, mode: str) -> dict[str, Any]:
+    """The facts of the user's own past with this title that a rediscover pick may cite."""
+    title = state.titles.get(candidate.item_id)
+    if mode != "rediscover" or title is None:
+        return {}
+    return {
+        "months_since_watched": int((datetime.now(UTC) - title.last_seen).days // 30.4),
+        "last_progress": title.max_progress,
+        "times_finished": title.completions,
+        "rating": title.rating,
+    }
+
+
+def apply_user_rules(
+    state: UserState,
+    candidates: list[Candidate],
+    base: np.ndarray,
+    signals: list[dict[str, float]],
+) -> tuple[list[Candidate], np.ndarray, list[dict[str, float]]]:
+    """The user's own boosts, suppressions, blocks and hides; blocked titles leave the list."""
+    if not candidates:
+        return candidates, base, signals
+    adjusted = adjust_scores(
+        base,
+        [title_key(c.facts.media_type or "movie", c.facts.tmdb_id or 0) for c in candidates],
+        [c.facts for c in candidates],
+        np.stack([c.vector for c in candidates]),
+        state.overrides,
+        state.hidden_vectors,
+    )
+    kept = [n for n in range(len(candidates)) if np.isfinite(adjusted.scores[n])]
+    return (
+        [candidates[n] for n in kept],
+        adjusted.scores[kept],
+        [{**signals[n], **adjusted.notes[n]} for n in kept],
+    )
+
+
+def rank_rediscover(
+    conn: Connection, state: UserState, server: ServerModel, model: str, dim: int
+) -> list[Pick]:
+    """Titles the user loved long ago that a library they can see still holds."""
+    now = datetime.now(UTC)
+    loved = [
+        t
+        for t in state.titles.values()
+        if t.finished
+        and (now - t.last_seen).days >= pick_rules.REDISCOVER_AFTER_DAYS
+        and title_stars(t) >= pick_rules.REDISCOVER_MIN_STARS
+    ]
+    visible = rankings.visible_item_ids(conn, state.user_id, [t.item_id for t in loved])
+    picks: list[Pick] = []
+    for domain in sorted({t.domain for t in loved if t.item_id in visible}):
+        everything = [t for t in loved if t.item_id in visible and t.domain == domain]
+        model_scores = pick_rules.score_pool(
+            server,
+            domain_history(state, domain),
+            [t.item_id for t in everything],
+            state.settings.window_days(),
+        )
+        best = np.argsort(-model_scores.blended, kind="stable")[:REDISCOVER_POOL]
+        titles = [everything[int(n)] for n in best]
+        ids = [t.item_id for t in titles]
+        scores = pick_rules.score_pool(
+            server, domain_history(state, domain), ids, state.settings.window_days()
+        )
+        details = rankings.candidate_details(conn, ids, model, dim)
+        kept = [n for n, item_id in enumerate(ids) if item_id in details]
+        months = [(now - titles[n].last_seen).days / 30.4 for n in kept]
+        base = np.array(
+            [
+                scores.blended[n] + 0.5 * (title_stars(titles[n]) - 3.5) + 0.02 * months[k]
+                for k, n in enumerate(kept)
+            ]
+        )
+        signals = [
+            {
+                "model_score": float(scores.blended[n]),
+                "months_since_watched": round(months[k], 1),
+                "times_finished": float(titles[n].completions),
+                "stars": title_stars(titles[n]),
+            }
+            for k, n in enumerate(kept)
+        ]
+        picks += refine(
+            profile_for(state, domain),
+            [details[ids[n]][0] for n in kept],
+            base,
+            signals,
+            state.titles,
+            state.liked_vectors,
+            state.liked_facts,
+            KEEP,
+            explainer=explainer_for(state, "rediscover"),
+            anti_weight=MODEL_ANTI_WEIGHT,
+        )
     return sorted(picks, key=lambda p: -p.score)[:KEEP]
 
 
-def rank_input_hash(
-    model: str, stored_profiles: list[TasteProfile], candidates: dict[str, list[Candidate]]
-) -> str:
-    digest = hashlib.sha256(model.encode())
-    for profile in stored_profiles:
+def rank_grab(
+    conn: Connection, state: UserState, server: ServerModel, model: str, dim: int
+) -> tuple[list[Pick], int]:
+    """Titles worth adding: related to what the user liked, or trending; in no library and not
+    already held or requested. Vote-based quality counts more here: nobody on the server has
+    seen these, so the model knows them by their metadata alone."""
+    found = state.grab
+    picks: list[Pick] = []
+    for domain in ("movies", "tv"):
+        pool = [g for g in found if grab_domain(g) == domain]
+        if not pool:
+            continue
+        scores = pick_rules.score_pool(
+            server,
+            domain_history(state, domain),
+            [g.item_id for g in pool],
+            state.settings.window_days(),
+        )
+        quality = pick_rules.bayesian_quality(
+            np.array([g.vote_average or np.nan for g in pool], dtype=np.float64),
+            np.array([g.vote_count or 0 for g in pool], dtype=np.float64),
+        )
+        related = np.array([min(1.0, g.priority) for g in pool])
+        trending = np.array([float(g.trending) for g in pool])
+        base = (
+            scores.blended
+            + pick_rules.GRAB_QUALITY_WEIGHT * pick_rules.standardize(quality)
+            + pick_rules.GRAB_RELATED_WEIGHT * related
+            + pick_rules.GRAB_TRENDING_WEIGHT * trending
+        )
+        candidates = [
+            Candidate(g.item_id, g.facts, g.vector if g.vector is not None else np.zeros(dim))
+            for g in pool
+        ]
+        signals = [
+            {
+                "model_score": float(scores.blended[n]),
+                "collaborative": float(scores.collaborative[n]),
+                "content": float(scores.content[n]),
+                "quality": round(float(quality[n]), 2),
+                "related": float(related[n]),
+                "trending": float(trending[n]),
+            }
+            for n in range(len(pool))
+        ]
+        candidates, base, signals = apply_user_rules(state, candidates, base, signals)
+        context = {
+            g.item_id: {
+                "related_to": tuple(seed.title for seed in g.related_to[:2]),
+                "trending": g.trending,
+            }
+            for g in pool
+        }
+        picks += refine(
+            profile_for(state, domain),
+            candidates,
+            base,
+            signals,
+            state.titles,
+            state.liked_vectors,
+            state.liked_facts,
+            KEEP,
+            explainer=explainer_for(state, "grab", context),
+            anti_weight=MODEL_ANTI_WEIGHT,
+        )
+    return sorted(picks, key=lambda p: -p.score)[:KEEP], len(found)
+
+
+def grab_domain(candidate: GrabCandidate) -> str:
+    return "tv" if candidate.facts.media_type == "tv" else "movies"
+
+
+def content_only_tonight(conn: Connection, state: UserState, model: str) -> list[Pick]:
+    """Before the first fit: each domain ranked by its profile's vectors alone."""
+    candidates = rankings.tonight_candidates(conn, state.user_id, model)
+    picks: list[Pick] = []
+    for profile in state.profiles:
+        pool = candidates.get(profile.domain, [])
+        picks += rank_candidates(
+            profile, pool, state.titles, state.liked_vectors, state.liked_facts, KEEP
+        )
+    return sorted(picks, key=lambda p: -p.score)[:KEEP]
+
+
+def rank_input_hash(model: str, model_id: int | None, state: UserState) -> str:
+    """Equal hashes mean re-ranking would write the same lists."""
+    digest = hashlib.sha256(f"{model}|{model_id}".encode())
+    history = sorted(state.history, key=lambda i: i.item_id)
+    digest.update(np.array([i.item_id for i in history], dtype=np.int64).tobytes())
+    digest.update(np.array([(i.stars, i.age_days) for i in history], dtype=np.float64).tobytes())
+    digest.update("".join(f"{i.domain[0]}{int(i.abandoned)}" for i in history).encode())
+    for profile in state.profiles:
         digest.update(profile.domain.encode())
         digest.update(repr(sorted(profile.item_weights.items())).encode())
         digest.update(repr(sorted(profile.abandoned.items())).encode())
-    for domain in sorted(candidates):
-        digest.update(f"{domain}:{sorted(c.item_id for c in candidates[domain])}".encode())
+    pool = sorted(state.pool)
+    digest.update(np.array([p[0] for p in pool], dtype=np.int64).tobytes())
+    digest.update("".join(f"{p[1]}{int(p[2])}" for p in pool).encode())
+    digest.update(repr(sorted((o.kind, o.key, o.action) for o in state.overrides)).encode())
+    digest.update(repr(sorted(state.hidden_ids)).encode())
+    digest.update(repr(sorted(state.genre_sliders.items())).encode())
+    digest.update(repr(sorted(state.unexplored)).encode())
+    digest.update(repr(state.settings).encode())
+    grab = [(g.item_id, round(g.priority, 4), g.trending) for g in state.grab]
+    digest.update(repr(grab).encode())
+    digest.update(datetime.now(UTC).date().isoformat().encode())  # rediscover ages by the day
     return digest.hexdigest()[:32]

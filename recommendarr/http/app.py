@@ -16,10 +16,16 @@ from starlette.routing import Route
 from recommendarr.http.inbox_writer import InboxWriter
 from recommendarr.http.openapi import Endpoint, build_document
 from recommendarr.http.routes import admin, health, jobs, recommendations, search, users, webhooks
+from recommendarr.http.routes.feedback import ROUTES as FEEDBACK_ROUTES
 from recommendarr.http.routes.grabs import ROUTES as GRAB_ROUTES
+from recommendarr.http.routes.group import ROUTES as GROUP_ROUTES
+from recommendarr.http.routes.influences import ROUTES as INFLUENCE_ROUTES
+from recommendarr.http.routes.onboarding import ROUTES as ONBOARDING_ROUTES
 from recommendarr.http.routes.setup import ROUTES as SETUP_ROUTES
+from recommendarr.http.routes.user_settings import ROUTES as USER_SETTINGS_ROUTES
 from recommendarr.http.routes.webhooks_arr import ROUTES as ARR_WEBHOOK_ROUTES
 from recommendarr.http.routes.webhooks_media import ROUTES as MEDIA_WEBHOOK_ROUTES
+from recommendarr.http.routes.why_not import ROUTES as WHY_NOT_ROUTES
 from recommendarr.http.secret_book import SecretBook
 from recommendarr.http.throttle import KeyedLimiter
 from recommendarr.http.token_cache import TokenCache
@@ -36,7 +42,13 @@ ROUTE_TABLE: list[tuple[Endpoint, Callable[..., Any]]] = [
     *MEDIA_WEBHOOK_ROUTES,
     *GRAB_ROUTES,
     *users.ROUTES,
+    *USER_SETTINGS_ROUTES,
     *recommendations.ROUTES,
+    *FEEDBACK_ROUTES,
+    *INFLUENCE_ROUTES,
+    *WHY_NOT_ROUTES,
+    *GROUP_ROUTES,
+    *ONBOARDING_ROUTES,
     *search.ROUTES,
     *jobs.ROUTES,
     *admin.ROUTES,

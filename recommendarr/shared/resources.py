@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from psycopg_pool import ConnectionPool
@@ -12,6 +12,8 @@ from recommendarr.settings import Settings
 from recommendarr.shared import db
 from recommendarr.shared.embeddings import EmbeddingProvider, build_embedding_provider
 from recommendarr.shared.integrations import Integrations, build_integrations
+from recommendarr.shared.library_cache import LibraryCache
+from recommendarr.shared.taste_model_cache import TasteModelCache
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ class Resources:
     http: httpx.Client
     embedder: EmbeddingProvider
     integrations: Integrations
+    taste_models: TasteModelCache = field(default_factory=TasteModelCache)
+    libraries: LibraryCache = field(default_factory=LibraryCache)
 
     def close(self) -> None:
         self.http.close()

@@ -138,3 +138,30 @@ def test_ranking_prefers_the_centroid_and_penalizes_the_anti_profile() -> None:
     assert [p.item_id for p in picks] == [10, 11]
     assert picks[0].influenced_by[0].title == "Liked"
     assert picks[1].signals["anti_similarity"] > 0
+
+
+def test_two_distinct_tastes_become_two_moods() -> None:
+    from recommendarr.shared.domain.taste import TITLES_PER_MOOD, mood_clusters
+
+    horror = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    cartoons = np.array([0.0, 1.0, 0.0], dtype=np.float32)
+    jitter = np.array([0.0, 0.0, 0.05], dtype=np.float32)
+    vectors = {i: (horror if i < TITLES_PER_MOOD else cartoons) + jitter * i for i in range(16)}
+    weights = {i: 1.0 + (i == 3) for i in range(16)}
+    moods = mood_clusters(weights, vectors)
+    assert len(moods) == 2
+    assert {frozenset(m.item_ids) for m in moods} == {
+        frozenset(range(TITLES_PER_MOOD)),
+        frozenset(range(TITLES_PER_MOOD, 16)),
+    }
+    assert moods[0].item_ids[0] == 3  # the biggest mood first, its most liked title first
+    assert abs(sum(m.weight for m in moods) - 1.0) < 1e-3
+    again = mood_clusters(weights, vectors)
+    assert [m.item_ids for m in again] == [m.item_ids for m in moods]  # deterministic
+
+
+def test_a_short_history_has_no_moods() -> None:
+    from recommendarr.shared.domain.taste import mood_clusters
+
+    vectors = {i: np.eye(3, dtype=np.float32)[i % 3] for i in range(10)}
+    assert mood_clusters(dict.fromkeys(range(10), 1.0), vectors) == []

@@ -123,7 +123,10 @@ def test_lost_follow_ups_are_resent(conn: db.Connection) -> None:
     reconcile_derived("test:1", 0)
     assert queued()["embeddings"] == len(ids) and queued()["profiles"] == 1
     run_queued()
-    row = conn.execute("SELECT count(*) AS n FROM recommendations WHERE user_id = %s", (user_id,))
+    row = conn.execute(
+        "SELECT count(*) AS n FROM recommendations WHERE user_id = %s AND mode = 'tonight'",
+        (user_id,),
+    )
     assert row.fetchone() == {"n": len(ids) - 2}
     broker.flush_all()
     reconcile_derived("test:2", 0)

@@ -24,8 +24,34 @@ USER_ENDPOINTS = [
     ("GET", "/api/v1/users/{id}"),
     ("GET", "/api/v1/users/{id}/history"),
     ("GET", "/api/v1/users/{id}/recommendations"),
+    ("GET", "/api/v1/users/{id}/recommendations?mode=shuffle"),
+    ("GET", "/api/v1/users/{id}/onboarding/quiz"),
+    ("POST", "/api/v1/users/{id}/onboarding/quiz"),
     ("POST", "/api/v1/users/{id}/refresh"),
+    ("POST", "/api/v1/users/{id}/feedback"),
+    ("GET", "/api/v1/users/{id}/feedback"),
+    ("DELETE", "/api/v1/users/{id}/feedback/movie/27205"),
+    ("GET", "/api/v1/users/{id}/why-not/movie/27205"),
+    ("GET", "/api/v1/filters/influences/{id}"),
+    ("POST", "/api/v1/filters/influences/{id}"),
+    ("GET", "/api/v1/users/{id}/settings"),
+    ("PATCH", "/api/v1/users/{id}/settings"),
 ]
+# The JSON body an endpoint needs to succeed (only the caller decides its answer).
+BODIES: dict[tuple[str, str], object] = {
+    ("POST", "/api/v1/users/{id}/feedback"): {
+        "media_type": "movie",
+        "tmdb_id": 27205,
+        "kind": "hide",
+    },
+    ("POST", "/api/v1/filters/influences/{id}"): {
+        "kind": "genre",
+        "key": "Horror",
+        "action": "block",
+    },
+    ("PATCH", "/api/v1/users/{id}/settings"): {"history_window_months": 6},
+}
+OK = (200, 201, 202)
 
 
 @pytest.mark.parametrize(("method", "path"), USER_ENDPOINTS)
@@ -33,8 +59,10 @@ def test_user_token_reads_own_user(
     client: TestClient, two_users: tuple[int, int, dict[str, str]], method: str, path: str
 ) -> None:
     alice, _, headers = two_users
-    response = client.request(method, path.format(id=alice), headers=headers)
-    assert response.status_code in (200, 202), response.text
+    response = client.request(
+        method, path.format(id=alice), headers=headers, json=BODIES.get((method, path))
+    )
+    assert response.status_code in OK, response.text
 
 
 @pytest.mark.parametrize(("method", "path"), USER_ENDPOINTS)
@@ -42,7 +70,9 @@ def test_user_token_on_another_user_is_404(
     client: TestClient, two_users: tuple[int, int, dict[str, str]], method: str, path: str
 ) -> None:
     _, bob, headers = two_users
-    response = client.request(method, path.format(id=bob), headers=headers)
+    response = client.request(
+        method, path.format(id=bob), headers=headers, json=BODIES.get((method, path))
+    )
     assert response.status_code == 404
     assert response.json()["error"]["message"] == f"no user {bob}"
 
@@ -52,11 +82,13 @@ def test_admin_reads_anyone_and_missing_is_404(
     client: TestClient, two_users: tuple[int, int, dict[str, str]], method: str, path: str
 ) -> None:
     _, bob, _ = two_users
-    assert client.request(method, path.format(id=bob), headers=admin_headers()).status_code in (
-        200,
-        202,
+    body = BODIES.get((method, path))
+    assert (
+        client.request(method, path.format(id=bob), headers=admin_headers(), json=body).status_code
+        in OK
     )
-    assert client.request(method, path.format(id=999), headers=admin_headers()).status_code == 404
+    missing = client.request(method, path.format(id=999), headers=admin_headers(), json=body)
+    assert missing.status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,8 @@ def test_openapi_lists_every_route(client: TestClient) -> None:
         "/api/v1/webhooks/tautulli",
         "/api/v1/users",
         "/api/v1/users/{user_id}/recommendations",
+        "/api/v1/group",
+        "/api/v1/users/{user_id}/onboarding/quiz",
         "/api/v1/users/{user_id}/history",
         "/api/v1/jobs/{job_id}",
     ):
@@ -83,3 +85,26 @@ def test_recommendations_have_the_documented_shape(client: TestClient, conn: db.
     assert meta["generated_at"] and meta["profile_freshness"]
     history = client.get(f"/api/v1/users/{user_id}/history", headers=admin_headers()).json()
     assert [h["title"] for h in history["items"]] == ["Interstellar", "Inception"]
+
+
+def test_openapi_documents_the_modes_and_filters(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    operation = document["paths"]["/api/v1/users/{user_id}/recommendations"]["get"]
+    params = {p["name"]: p for p in operation["parameters"]}
+    assert params["mode"]["schema"]["enum"] == ["tonight", "grab", "rediscover", "shuffle"]
+    assert {
+        "library",
+        "genres",
+        "exclude_genres",
+        "year_min",
+        "year_max",
+        "language",
+        "min_confidence",
+        "influenced_by",
+        "exclude_influence",
+    } <= set(params)
+    assert params["min_confidence"]["schema"]["enum"] == ["low", "medium", "high"]
+    group = document["paths"]["/api/v1/group"]["get"]
+    assert [p["name"] for p in group["parameters"] if p["required"]] == ["users"]
+    quiz = document["paths"]["/api/v1/users/{user_id}/onboarding/quiz"]
+    assert set(quiz) == {"get", "post"} and "202" in quiz["post"]["responses"]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from recommendarr.shared.domain.explain import Influence, explain_pick
+from recommendarr.shared.domain.explain import Influence, PickContext, explain
 from recommendarr.shared.domain.taste import TasteProfile, TitleFacts, TitleHistory
 
 ANTI_WEIGHT = 0.3
+# The taste model's scores are standardized (one unit = one standard deviation over the
+# catalog), so the pull of abandoned titles is stated on that scale.
+MODEL_ANTI_WEIGHT = 2.0
 GENRE_WEIGHT = 0.10
 PERSON_WEIGHT = 0.05
 MAX_INFLUENCES = 3
+MAX_LIKED_INFLUENCES = 300
 
 
 @dataclass(frozen=True)
@@ -41,47 +45,126 @@ def rank_candidates(
     facts: Mapping[int, TitleFacts],
     limit: int,
 ) -> list[Pick]:
+    """Content-only ranking, for a server whose taste model has not been fitted yet."""
     if profile.centroid is None or not candidates:
         return []
     matrix = np.stack([c.vector for c in candidates])
     content = matrix @ profile.centroid
+    genre = np.array([genre_affinity(c.facts, profile.genre_weights) for c in candidates])
+    person = np.array([person_affinity(c.facts, profile.person_weights)[0] for c in candidates])
+    base = content + GENRE_WEIGHT * genre + PERSON_WEIGHT * person
+    return refine(
+        profile, candidates, base, [{} for _ in candidates], history, vectors, facts, limit
+    )
+
+
+Explainer = Callable[[Candidate, Sequence[Influence], Mapping[str, float], TasteProfile], str]
+
+
+def default_explainer(
+    candidate: Candidate,
+    influences: Sequence[Influence],
+    signals: Mapping[str, float],
+    profile: TasteProfile,
+) -> str:
+    return explain(candidate.facts, influences, signals, profile, PickContext("tonight"))
+
+
+def refine(
+    profile: TasteProfile,
+    candidates: Sequence[Candidate],
+    base: np.ndarray,
+    extra_signals: Sequence[Mapping[str, float]],
+    history: Mapping[int, TitleHistory],
+    vectors: Mapping[int, np.ndarray],
+    facts: Mapping[int, TitleFacts],
+    limit: int,
+    explainer: Explainer = default_explainer,
+    anti_weight: float = ANTI_WEIGHT,
+) -> list[Pick]:
+    """The final order: ``base`` less the pull of what the user abandoned, each pick with its
+    signals, the watched titles that drove it, and an explanation."""
+    if not candidates:
+        return []
+    matrix = np.stack([c.vector for c in candidates])
+    content = matrix @ profile.centroid if profile.centroid is not None else np.zeros(len(base))
     anti = (
         matrix @ profile.anti_profile
         if profile.anti_profile is not None
         else np.zeros(len(candidates))
     )
-    genre = np.array([genre_affinity(c.facts, profile.genre_weights) for c in candidates])
-    person = np.array([person_affinity(c.facts, profile.person_weights)[0] for c in candidates])
-    scores = content - ANTI_WEIGHT * anti + GENRE_WEIGHT * genre + PERSON_WEIGHT * person
-    order = np.argsort(-scores, kind="stable")[:limit]
-    liked_ids = [i for i in profile.item_weights if i in vectors]
-    liked = (
-        np.stack([vectors[i] for i in liked_ids]) if liked_ids else np.zeros((0, matrix.shape[1]))
+    moods = (
+        matrix @ np.stack([c.centroid for c in profile.clusters]).T
+        if profile.clusters
+        else np.zeros((len(candidates), 0))
     )
+    # A title the user asked for anyway keeps its place whatever it resembles.
+    asked = np.array(["allow" in signals for signals in extra_signals], dtype=bool)
+    scores = base - anti_weight * np.where(asked, 0.0, np.maximum(anti, 0.0))
+    order = np.argsort(-scores, kind="stable")[:limit]
+    liked_ids = strongest_liked(profile, vectors)
+    neighbours = influence_matrix(matrix[order], liked_ids, vectors, profile)
+    root_weights = np.sqrt(np.array([profile.item_weights[i] for i in liked_ids]))
     picks = []
-    for index in order:
+    for position, index in enumerate(order):
         candidate = candidates[int(index)]
         signals = {
+            **{k: round(float(v), 4) for k, v in extra_signals[int(index)].items()},
             "content_similarity": round(float(content[index]), 4),
             "anti_similarity": round(float(anti[index]), 4),
-            "genre_affinity": round(float(genre[index]), 4),
-            "person_affinity": round(float(person[index]), 4),
+            "genre_affinity": round(genre_affinity(candidate.facts, profile.genre_weights), 4),
+            "person_affinity": round(
+                person_affinity(candidate.facts, profile.person_weights)[0], 4
+            ),
+            **mood_signals(moods[index]),
         }
-        influences = top_influences(candidate, liked_ids, liked, profile, history, facts)
+        influences = top_influences(
+            candidate, liked_ids, neighbours[position], profile, history, facts, root_weights
+        )
         signals["neighbor_similarity"] = round(influences[0].similarity, 4) if influences else 0.0
         picks.append(
             Pick(
                 item_id=candidate.item_id,
                 score=round(float(scores[index]), 4),
                 confidence=confidence(
-                    signals["neighbor_similarity"], float(content[index]), profile
+                    signals["neighbor_similarity"], float(content[index]), profile, signals
                 ),
                 signals=signals,
                 influenced_by=influences,
-                explanation=explain_pick(candidate.facts, influences, signals, profile),
+                explanation=explainer(candidate, influences, signals, profile),
             )
         )
     return picks
+
+
+def strongest_liked(profile: TasteProfile, vectors: Mapping[int, np.ndarray]) -> list[int]:
+    """The liked titles that may be named as influences: the most liked ones. A title liked a
+    tenth as much as the top ones is rarely what drives a pick, and comparing every candidate
+    with every one of a long history costs more than the rest of the ranking."""
+    ranked = sorted(profile.item_weights.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [i for i, _ in ranked if i in vectors][:MAX_LIKED_INFLUENCES]
+
+
+def mood_signals(similarities: np.ndarray) -> dict[str, float]:
+    """Which of the user's moods the pick belongs to (1 = their biggest), and how closely."""
+    if not len(similarities):
+        return {}
+    best = int(np.argmax(similarities))
+    return {"mood": float(best + 1), "mood_similarity": round(float(similarities[best]), 4)}
+
+
+def influence_matrix(
+    matrix: np.ndarray,
+    liked_ids: Sequence[int],
+    vectors: Mapping[int, np.ndarray],
+    profile: TasteProfile,
+) -> np.ndarray:
+    """Similarity of each candidate row to each liked title (one product for all of them)."""
+    if not liked_ids or matrix.size == 0:
+        return np.zeros((len(matrix), 0))
+    liked = np.stack([vectors[i] for i in liked_ids])
+    similarity: np.ndarray = matrix @ liked.T
+    return similarity
 
 
 def genre_affinity(facts: TitleFacts, weights: Mapping[str, float]) -> float:
@@ -105,18 +188,23 @@ def person_affinity(facts: TitleFacts, weights: Mapping[str, float]) -> tuple[fl
 def top_influences(
     candidate: Candidate,
     liked_ids: Sequence[int],
-    liked: np.ndarray,
+    similarity: np.ndarray,
     profile: TasteProfile,
     history: Mapping[int, TitleHistory],
     facts: Mapping[int, TitleFacts],
+    root_weights: np.ndarray | None = None,
 ) -> list[Influence]:
+    """The watched titles that pull hardest towards the candidate: similarity times the square
+    root of how much the user liked them. ``root_weights`` may be passed precomputed."""
     if not liked_ids:
         return []
-    similarity = liked @ candidate.vector
-    weights = np.array([profile.item_weights[i] for i in liked_ids])
-    pull = similarity * np.sqrt(weights)
+    if root_weights is None:
+        root_weights = np.sqrt(np.array([profile.item_weights[i] for i in liked_ids]))
+    pull = similarity * root_weights
+    count = min(MAX_INFLUENCES, len(pull))
+    strongest = np.argpartition(-pull, count - 1)[:count]
     influences = []
-    for index in np.argsort(-pull, kind="stable")[:MAX_INFLUENCES]:
+    for index in strongest[np.argsort(-pull[strongest], kind="stable")]:
         item_id = liked_ids[int(index)]
         if similarity[index] <= 0.05:
             break
@@ -134,6 +222,7 @@ def top_influences(
                 finished=title.finished,
                 rewatched=title.completions > 1,
                 shared_people=tuple(shared_people(candidate.facts, watched)),
+                rating=title.rating,
             )
         )
     return influences
@@ -144,9 +233,17 @@ def shared_people(candidate: TitleFacts, watched: TitleFacts) -> list[str]:
     return [p for p in (*candidate.directors, *candidate.cast[:5]) if p in theirs]
 
 
-def confidence(neighbor: float, content: float, profile: TasteProfile) -> str:
-    """High needs both a close watched neighbour and enough history to trust the profile."""
-    if profile.n_titles >= 5 and neighbor >= 0.45 and content >= 0.3:
+def confidence(
+    neighbor: float,
+    content: float,
+    profile: TasteProfile,
+    signals: Mapping[str, float] | None = None,
+) -> str:
+    """High needs enough history and either a close watched neighbour or a strong pattern among
+    this server's viewers that the model trusts."""
+    signals = signals or {}
+    strong_pattern = signals.get("collaborative", 0.0) >= 2.0 and signals.get("trust", 0.0) >= 0.3
+    if profile.n_titles >= 5 and ((neighbor >= 0.45 and content >= 0.3) or strong_pattern):
         return "high"
     if neighbor >= 0.25 and content >= 0.15:
         return "medium"

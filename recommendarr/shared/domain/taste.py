@@ -46,6 +46,7 @@ class TitleHistory:
     abandoned: bool
     rating: float | None
     last_seen: datetime
+    first_seen: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -64,6 +65,16 @@ class TitleFacts:
     media_type: str | None = None
 
 
+@dataclass(frozen=True)
+class MoodCluster:
+    """One of the moods a user's liked titles fall into: its centroid, its share of the user's
+    positive weight, and its titles (strongest first)."""
+
+    centroid: np.ndarray
+    weight: float
+    item_ids: tuple[int, ...]
+
+
 @dataclass
 class TasteProfile:
     domain: str
@@ -73,6 +84,7 @@ class TasteProfile:
     abandoned: dict[int, float] = field(default_factory=dict)
     genre_weights: dict[str, float] = field(default_factory=dict)
     person_weights: dict[str, float] = field(default_factory=dict)
+    clusters: list[MoodCluster] = field(default_factory=list)
 
     @property
     def n_titles(self) -> int:
@@ -104,6 +116,7 @@ def summarize_title(item_id: int, rows: Sequence[Viewing]) -> TitleHistory:
         abandoned=stopped and not completed_sessions and max_progress < ABANDONED_BELOW,
         rating=ratings[-1] if ratings else None,
         last_seen=max(r.occurred_at for r in rows),
+        first_seen=min(r.occurred_at for r in rows),
     )
 
 
@@ -162,7 +175,70 @@ def build_profile(
     profile.person_weights = affinities(
         profile.item_weights, facts, lambda f: (*f.directors, *f.cast[:3])
     )
+    profile.clusters = mood_clusters(profile.item_weights, vectors)
     return profile
+
+
+TITLES_PER_MOOD = 8
+MAX_MOODS = 4
+KMEANS_ROUNDS = 25
+
+
+def mood_clusters(
+    weights: Mapping[int, float], vectors: Mapping[int, np.ndarray]
+) -> list[MoodCluster]:
+    """Weighted spherical k-means over the liked titles' vectors: someone who loves both horror
+    and animation has two moods, and a single centroid sits between them, near neither.
+    One mood per ``TITLES_PER_MOOD`` liked titles, at most ``MAX_MOODS``; deterministic."""
+    ids = sorted(i for i in weights if i in vectors and weights[i] > 0)
+    k = min(MAX_MOODS, len(ids) // TITLES_PER_MOOD)
+    if k < 2:
+        return []
+    matrix = np.stack([vectors[i] for i in ids]).astype(np.float64)
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    mass = np.array([weights[i] for i in ids])
+    centroids = farthest_first(matrix, mass, k)
+    labels = np.zeros(len(ids), dtype=np.int64)
+    for _ in range(KMEANS_ROUNDS):
+        labels = np.argmax(matrix @ centroids.T, axis=1)
+        moved = np.stack(
+            [
+                (mass[labels == c, None] * matrix[labels == c]).sum(axis=0)
+                if (labels == c).any()
+                else centroids[c]
+                for c in range(k)
+            ]
+        )
+        moved /= np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-12)
+        if np.allclose(moved, centroids):
+            break
+        centroids = moved
+    total = float(mass.sum())
+    moods = []
+    for c in range(k):
+        members = np.flatnonzero(labels == c)
+        if not len(members):
+            continue
+        strongest = members[np.argsort(-mass[members], kind="stable")]
+        moods.append(
+            MoodCluster(
+                centroid=centroids[c].astype(np.float32),
+                weight=round(float(mass[members].sum()) / total, 4),
+                item_ids=tuple(ids[int(n)] for n in strongest),
+            )
+        )
+    return sorted(moods, key=lambda m: -m.weight)
+
+
+def farthest_first(matrix: np.ndarray, mass: np.ndarray, k: int) -> np.ndarray:
+    """Deterministic seeds: the most liked title, then each time the title least like any seed."""
+    chosen = [int(np.argmax(mass))]
+    closest = matrix @ matrix[chosen[0]]
+    while len(chosen) < k:
+        chosen.append(int(np.argmin(closest)))
+        closest = np.maximum(closest, matrix @ matrix[chosen[-1]])
+    centroids: np.ndarray = matrix[chosen].copy()
+    return centroids
 
 
 def weighted_mean(

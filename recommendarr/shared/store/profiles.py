@@ -9,7 +9,7 @@ import numpy as np
 from psycopg.types.json import Jsonb
 
 from recommendarr.shared.db import Connection, as_array
-from recommendarr.shared.domain.taste import TasteProfile, TitleFacts
+from recommendarr.shared.domain.taste import MoodCluster, TasteProfile, TitleFacts
 
 
 def vectors_for(conn: Connection, item_ids: Iterable[int], model: str) -> dict[int, np.ndarray]:
@@ -58,13 +58,14 @@ def save(
 ) -> None:
     conn.execute(
         "INSERT INTO taste_profiles (user_id, domain, model, centroid, anti_profile, "
-        "genre_weights, person_weights, item_weights, input_hash, n_titles) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "genre_weights, person_weights, item_weights, input_hash, n_titles, clusters) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (user_id, domain) DO UPDATE SET model = EXCLUDED.model, "
         "centroid = EXCLUDED.centroid, anti_profile = EXCLUDED.anti_profile, "
         "genre_weights = EXCLUDED.genre_weights, person_weights = EXCLUDED.person_weights, "
         "item_weights = EXCLUDED.item_weights, input_hash = EXCLUDED.input_hash, "
-        "n_titles = EXCLUDED.n_titles, version = taste_profiles.version + 1, built_at = now()",
+        "n_titles = EXCLUDED.n_titles, clusters = EXCLUDED.clusters, "
+        "version = taste_profiles.version + 1, built_at = now()",
         (
             user_id,
             profile.domain,
@@ -81,7 +82,24 @@ def save(
             ),
             input_hash,
             profile.n_titles,
+            Jsonb([cluster_json(c) for c in profile.clusters]),
         ),
+    )
+
+
+def cluster_json(cluster: MoodCluster) -> dict[str, Any]:
+    return {
+        "weight": cluster.weight,
+        "item_ids": list(cluster.item_ids),
+        "centroid": [round(float(x), 6) for x in cluster.centroid],
+    }
+
+
+def cluster_from_json(data: dict[str, Any]) -> MoodCluster:
+    return MoodCluster(
+        centroid=np.asarray(data["centroid"], dtype=np.float32),
+        weight=float(data["weight"]),
+        item_ids=tuple(int(i) for i in data["item_ids"]),
     )
 
 
@@ -94,7 +112,8 @@ def delete_other_domains(conn: Connection, user_id: int, keep: Iterable[str]) ->
 
 def load(conn: Connection, user_id: int) -> list[TasteProfile]:
     rows = conn.execute(
-        "SELECT domain, centroid, anti_profile, genre_weights, person_weights, item_weights "
+        "SELECT domain, centroid, anti_profile, genre_weights, person_weights, item_weights, "
+        "clusters "
         "FROM taste_profiles WHERE user_id = %s ORDER BY domain",
         (user_id,),
     ).fetchall()
@@ -111,4 +130,5 @@ def profile_from_row(row: dict[str, Any]) -> TasteProfile:
         abandoned={int(k): float(v) for k, v in weights.get("disliked", {}).items()},
         genre_weights=dict(row["genre_weights"] or {}),
         person_weights=dict(row["person_weights"] or {}),
+        clusters=[cluster_from_json(c) for c in row.get("clusters") or []],
     )

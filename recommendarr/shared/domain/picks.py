@@ -1,0 +1,204 @@
+"""One user's candidates scored by the fitted taste model, and the mode-specific touches.
+
+``score_pool`` is the model's opinion (the same blend the offline benchmark measures). The modes
+then add what only production knows: vote-based quality (never in the benchmark: its vote counts
+come from the future), genre diversity for newcomers, and the rediscover bonus for a title
+someone loved long ago.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommendarr.shared.domain import collaborative as collab
+from recommendarr.shared.domain.taste_model import (
+    MODEL_WINDOW,
+    Interaction,
+    ModelWindow,
+    ServerModel,
+    history_row,
+)
+
+COLD_START_TITLES = 10
+QUALITY_PRIOR_VOTES = 200.0
+QUALITY_WEIGHT = 0.15
+COLD_QUALITY_WEIGHT = 0.6
+DIVERSITY_PENALTY = 0.35
+# A director or lead the user keeps finishing, in standard deviations of the model's score: the
+# metadata model dilutes one person among every other token, people choose by them.
+PERSON_WEIGHT = 1.0
+# Grab: nobody here has seen these titles, so what the wider audience thinks and what TMDB
+# relates them to weigh more than in tonight's list.
+GRAB_QUALITY_WEIGHT = 0.5
+GRAB_RELATED_WEIGHT = 0.75
+GRAB_TRENDING_WEIGHT = 0.25
+# Onboarding genre sliders (-1..1), in standard deviations of the model's score: what someone
+# says outright about a genre counts, but never buries a title the model is sure about.
+SLIDER_WEIGHT = 0.75
+# Until a newcomer has watched ten titles, what they said is most of what is known.
+COLD_SLIDER_WEIGHT = 1.5
+REDISCOVER_AFTER_DAYS = 180
+REDISCOVER_MIN_STARS = 3.5
+
+
+@dataclass(frozen=True)
+class PoolScores:
+    """Per candidate (in the order asked for): the blend and its standardized parts."""
+
+    item_ids: np.ndarray
+    blended: np.ndarray
+    collaborative: np.ndarray
+    content: np.ndarray
+    trust: float
+    history_size: int
+
+
+def score_pool(
+    model: ServerModel,
+    history: Sequence[Interaction],
+    item_ids: Sequence[int],
+    window_days: float | ModelWindow | None = MODEL_WINDOW,
+) -> PoolScores:
+    """Score ``item_ids`` for a user; titles the model was fitted without score 0 (the mean)."""
+    if len(model.item_ids) == 0:  # a model fitted before any title existed
+        zeros = np.zeros(len(item_ids))
+        ids = np.asarray(item_ids, dtype=np.int64)
+        return PoolScores(ids, zeros, zeros, zeros, 0.0, 0)
+    row, size = history_row(model, history, window_days)
+    hybrid = model.hybrid
+    collaborative = collab.score_item_item(hybrid.item_model, row[None, :])
+    content = collab.score_content(hybrid.features, row[None, :])
+    sizes = np.array([float(size)])
+    blended = collab.blend_scores(
+        collaborative,
+        content,
+        hybrid.popularity,
+        sizes,
+        hybrid.server_interactions,
+        model.params.blend,
+    )[0]
+    trust = float(
+        collab.collaborative_trust(sizes, hybrid.server_interactions, model.params.blend)[0]
+    )
+    columns = model.columns(item_ids)
+    known = columns >= 0
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        return np.where(known, values[np.maximum(columns, 0)], 0.0)
+
+    return PoolScores(
+        item_ids=np.asarray(item_ids, dtype=np.int64),
+        blended=pick(blended),
+        collaborative=pick(collab.standardize_rows(collaborative)[0]),
+        content=pick(collab.standardize_rows(content)[0]),
+        trust=trust,
+        history_size=size,
+    )
+
+
+def bayesian_quality(
+    averages: np.ndarray, counts: np.ndarray, prior_votes: float = QUALITY_PRIOR_VOTES
+) -> np.ndarray:
+    """``(v*R + m*C)/(v+m)``: a title with few votes is pulled to the mean of the others."""
+    counts = np.nan_to_num(np.asarray(counts, dtype=np.float64))
+    averages = np.asarray(averages, dtype=np.float64)
+    rated = counts > 0
+    prior = float(np.average(averages[rated], weights=counts[rated])) if rated.any() else 0.0
+    averages = np.where(rated, np.nan_to_num(averages, nan=prior), prior)
+    quality: np.ndarray = (counts * averages + prior_votes * prior) / (counts + prior_votes)
+    return quality
+
+
+def vote_confidence(counts: np.ndarray, prior_votes: float = QUALITY_PRIOR_VOTES) -> np.ndarray:
+    counts = np.nan_to_num(np.asarray(counts, dtype=np.float64))
+    confidence: np.ndarray = counts / (counts + prior_votes)
+    return confidence
+
+
+def standardize(values: np.ndarray) -> np.ndarray:
+    standardized: np.ndarray = collab.standardize_rows(np.atleast_2d(values))[0]
+    return standardized
+
+
+def happiness(scores: np.ndarray) -> np.ndarray:
+    """Each score's percentile among the user's candidates, 0 (worst) to 1 (best)."""
+    if scores.size == 0:
+        return scores
+    order = np.argsort(np.argsort(scores, kind="stable"), kind="stable")
+    percentile: np.ndarray = (order + 1) / scores.size
+    return percentile
+
+
+def diversify(scores: np.ndarray, genres: Sequence[Sequence[str]], limit: int) -> list[int]:
+    """Greedy re-ranking: each genre already picked costs the next title that shares it, so a
+    newcomer sees a spread of genres instead of ten dramas."""
+    remaining = list(np.argsort(-scores, kind="stable")[: limit * 4])
+    picked: list[int] = []
+    seen: dict[str, int] = {}
+    while remaining and len(picked) < limit:
+        best = max(
+            remaining,
+            key=lambda i: (
+                scores[i]
+                - DIVERSITY_PENALTY
+                * sum(seen.get(g, 0) for g in genres[i])
+                / max(1, len(genres[i]))
+            ),
+        )
+        remaining.remove(best)
+        picked.append(int(best))
+        for genre in genres[best]:
+            seen[genre] = seen.get(genre, 0) + 1
+    return picked
+
+
+def is_cold(history: Sequence[Interaction]) -> bool:
+    return len(history) < COLD_START_TITLES
+
+
+def slider_scores(genres: Sequence[Sequence[str]], sliders: dict[str, float]) -> np.ndarray:
+    """Per title, the mean slider of its genres that the user set (0 when none)."""
+    folded = {name.casefold(): value for name, value in sliders.items()}
+    scores = []
+    for title_genres in genres:
+        values = [folded[g.casefold()] for g in title_genres if g.casefold() in folded]
+        scores.append(sum(values) / len(values) if values else 0.0)
+    return np.array(scores, dtype=np.float64)
+
+
+UNEXPLORED_MIN_HISTORY = 20
+UNEXPLORED_MIN_TITLES = 10
+UNEXPLORED_MIN_SHARE = 0.03
+UNEXPLORED_WEIGHT = 0.3
+
+
+def unexplored_genres(
+    available: Iterable[Sequence[str]], watched: Iterable[Sequence[str]], history_size: int
+) -> set[str]:
+    """Genres the user's libraries hold plenty of and that they never started once: an
+    implicit, mild negative - only once their history is long enough to mean something."""
+    if history_size < UNEXPLORED_MIN_HISTORY:
+        return set()
+    titles = list(available)
+    offered = Counter(g for genres in titles for g in genres)
+    seen = {g for genres in watched for g in genres}
+    total = max(1, len(titles))
+    return {
+        genre
+        for genre, count in offered.items()
+        if genre not in seen
+        and count >= UNEXPLORED_MIN_TITLES
+        and count / total >= UNEXPLORED_MIN_SHARE
+    }
+
+
+def unexplored_penalty(genres: Sequence[Sequence[str]], unexplored: set[str]) -> np.ndarray:
+    """Per title, the share of its genres the user never went near."""
+    return np.array(
+        [sum(g in unexplored for g in title) / len(title) if title else 0.0 for title in genres],
+        dtype=np.float64,
+    )

@@ -1,0 +1,193 @@
+"""What rank_user reads and writes: a user's candidates and their ranked, explained lists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from recommendarr.shared.db import Connection, as_array
+from recommendarr.shared.domain.explain import Influence
+from recommendarr.shared.domain.ranking import Candidate, Pick
+from recommendarr.shared.library_cache import LibraryMembership
+from recommendarr.shared.store.profiles import title_facts
+
+
+def tonight_candidates(conn: Connection, user_id: int, model: str) -> dict[str, list[Candidate]]:
+    """In the user's libraries, never played by them, with a vector; grouped by library domain."""
+    rows = conn.execute(
+        'SELECT DISTINCT ON (i.id) i.id, i.title, i.genres, i.directors, i."cast", l.domain, '
+        "e.embedding FROM items i "
+        "JOIN library_items li ON li.item_id = i.id "
+        "JOIN libraries l ON l.id = li.library_id "
+        "JOIN user_visible_libraries a ON a.library_id = l.id AND a.user_id = %s "
+        "JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
+        "WHERE NOT EXISTS (SELECT 1 FROM watch_events w WHERE w.user_id = %s AND w.item_id = i.id) "
+        "AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.user_id = %s AND f.item_id = i.id "
+        "  AND f.kind IN ('dismiss', 'hide', 'down') AND (f.until IS NULL OR f.until > now())) "
+        "ORDER BY i.id, l.domain",
+        (user_id, model, user_id, user_id),
+        binary=True,  # vectors load ten times faster in binary than parsed from text
+    ).fetchall()
+    grouped: dict[str, list[Candidate]] = {}
+    for r in rows:
+        candidate = Candidate(
+            item_id=int(r["id"]),
+            facts=title_facts(r),
+            vector=as_array(r["embedding"]),
+        )
+        grouped.setdefault(str(r["domain"]), []).append(candidate)
+    return grouped
+
+
+def influence_json(influence: Influence) -> dict[str, Any]:
+    return {
+        "tmdb_id": influence.tmdb_id,
+        "media_type": influence.media_type,
+        "title": influence.title,
+        "similarity": round(influence.similarity, 4),
+        "finished": influence.finished,
+    }
+
+
+def stored_input_hash(conn: Connection, user_id: int, mode: str) -> str | None:
+    row = conn.execute(
+        "SELECT input_hash FROM recommendation_runs WHERE user_id = %s AND mode = %s",
+        (user_id, mode),
+    ).fetchone()
+    return None if row is None else str(row["input_hash"])
+
+
+def replace(
+    conn: Connection,
+    user_id: int,
+    mode: str,
+    picks: Sequence[Pick],
+    input_hash: str,
+    total_candidates: int,
+) -> None:
+    conn.execute("DELETE FROM recommendations WHERE user_id = %s AND mode = %s", (user_id, mode))
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY recommendations (user_id, mode, rank, item_id, score, confidence, signals, "
+            "influenced_by, explanation) FROM STDIN"
+        ) as copy,
+    ):
+        for rank, p in enumerate(picks, start=1):
+            copy.write_row(
+                (
+                    user_id,
+                    mode,
+                    rank,
+                    p.item_id,
+                    p.score,
+                    p.confidence,
+                    json.dumps(p.signals),
+                    json.dumps([influence_json(i) for i in p.influenced_by]),
+                    p.explanation,
+                )
+            )
+    conn.execute(
+        "INSERT INTO recommendation_runs (user_id, mode, input_hash, total_candidates, "
+        "profile_built_at) VALUES (%s, %s, %s, %s, "
+        "(SELECT max(built_at) FROM taste_profiles WHERE user_id = %s)) "
+        "ON CONFLICT (user_id, mode) DO UPDATE SET input_hash = EXCLUDED.input_hash, "
+        "total_candidates = EXCLUDED.total_candidates, "
+        "profile_built_at = EXCLUDED.profile_built_at, generated_at = now()",
+        (user_id, mode, input_hash, total_candidates, user_id),
+    )
+
+
+def candidate_pool(
+    conn: Connection, user_id: int, library: LibraryMembership
+) -> list[tuple[int, str, bool]]:
+    """(item id, library domain, asked for anyway) of every title the user may be offered
+    tonight: in a library they can see, never played by them, not dismissed, hidden or voted
+    down - unless they asked for it anyway (an 'allow' override)."""
+    visible = conn.execute(
+        "SELECT library_id FROM user_visible_libraries WHERE user_id = %s", (user_id,)
+    ).fetchall()
+    excluded = conn.execute(
+        "SELECT item_id FROM watch_events WHERE user_id = %(user)s UNION "
+        "SELECT item_id FROM feedback WHERE user_id = %(user)s "
+        "AND kind IN ('dismiss', 'hide', 'down') AND (until IS NULL OR until > now())",
+        {"user": user_id},
+    ).fetchall()
+    offered = np.isin(library.library_ids, [r["library_id"] for r in visible]) & ~np.isin(
+        library.item_ids, [r["item_id"] for r in excluded]
+    )
+    rows = np.flatnonzero(offered)
+    # Rows are sorted by title then domain: a title's first row names its domain.
+    _, first = np.unique(library.item_ids[rows], return_index=True)
+    pool = {
+        int(library.item_ids[rows[n]]): (
+            int(library.item_ids[rows[n]]),
+            library.domains[rows[n]],
+            False,
+        )
+        for n in first
+    }
+    pool.update((row[0], row) for row in allowed_anyway(conn, user_id))
+    return list(pool.values())
+
+
+def allowed_anyway(conn: Connection, user_id: int) -> list[tuple[int, str, bool]]:
+    """Visible titles the user asked to be offered whatever they did with them."""
+    rows = conn.execute(
+        "SELECT DISTINCT ON (i.id) i.id, l.domain FROM influence_overrides o "
+        "JOIN items i ON lower(o.key) = i.media_type || ':' || i.tmdb_id "
+        "JOIN library_items li ON li.item_id = i.id JOIN libraries l ON l.id = li.library_id "
+        "JOIN user_visible_libraries a ON a.library_id = l.id AND a.user_id = o.user_id "
+        "WHERE o.user_id = %s AND o.kind = 'title' AND o.action = 'allow' "
+        "ORDER BY i.id, l.domain",
+        (user_id,),
+    ).fetchall()
+    return [(int(r["id"]), str(r["domain"]), True) for r in rows]
+
+
+def visible_item_ids(conn: Connection, user_id: int, item_ids: Sequence[int]) -> set[int]:
+    rows = conn.execute(
+        "SELECT DISTINCT li.item_id FROM library_items li JOIN user_visible_libraries a "
+        "ON a.library_id = li.library_id AND a.user_id = %s WHERE li.item_id = ANY(%s)",
+        (user_id, list(item_ids)),
+    ).fetchall()
+    return {int(r["item_id"]) for r in rows}
+
+
+def candidate_details(
+    conn: Connection, item_ids: Sequence[int], model: str, dim: int
+) -> dict[int, tuple[Candidate, float | None, int | None]]:
+    """Facts, vector (zeros while not embedded yet: it then neither pulls nor repels) and TMDB
+    votes of each title."""
+    rows = conn.execute(
+        'SELECT i.id, i.tmdb_id, i.media_type, i.title, i.genres, i.directors, i."cast", '
+        "i.vote_average, i.vote_count, e.embedding FROM items i "
+        "LEFT JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
+        "WHERE i.id = ANY(%s)",
+        (model, list(item_ids)),
+        binary=True,  # vectors load ten times faster in binary than parsed from text
+    ).fetchall()
+    details = {}
+    for r in rows:
+        vector = np.zeros(dim, np.float32) if r["embedding"] is None else as_array(r["embedding"])
+        candidate = Candidate(int(r["id"]), title_facts(r), vector)
+        details[int(r["id"])] = (candidate, r["vote_average"], r["vote_count"])
+    return details
+
+
+def replace_candidate_scores(
+    conn: Connection, user_id: int, rows: Sequence[tuple[int, float, float, str]]
+) -> None:
+    """(item id, score, happiness, reason) of the user's best candidates, replacing the old."""
+    conn.execute("DELETE FROM candidate_scores WHERE user_id = %s", (user_id,))
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY candidate_scores (user_id, item_id, score, happiness, reason) FROM STDIN"
+        ) as copy,
+    ):
+        for item_id, score, happy, reason in rows:
+            copy.write_row((user_id, item_id, score, happy, reason))
