@@ -450,3 +450,47 @@ ALTER TABLE users ADD COLUMN IF NOT EXISTS cross_domain_blend boolean NOT NULL D
 ALTER TABLE users DROP CONSTRAINT IF EXISTS users_history_window_months_check;
 ALTER TABLE users ADD CONSTRAINT users_history_window_months_check
     CHECK (history_window_months IS NULL OR history_window_months IN (3, 6, 12));
+
+-- One row per committed change to which title sits in which library (or to a library's domain,
+-- or a library title's genres): workers cache that membership, and (count, max, sum) of these
+-- ids tells them cheaply whether to reload it. Insert-only, so writers never wait on each
+-- other; a change committed out of id order still moves the count. reconcile_derived prunes
+-- old rows. Statements that change no row (a re-sync of unchanged titles) add nothing.
+CREATE TABLE IF NOT EXISTS library_changes (
+    id          bigserial PRIMARY KEY,
+    changed_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS library_changes_changed_at ON library_changes (changed_at);
+
+CREATE OR REPLACE FUNCTION note_library_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO library_changes DEFAULT VALUES;
+    RETURN NULL;
+END $$;
+
+-- For statement triggers with a transition table named changed_rows: only when rows changed.
+CREATE OR REPLACE FUNCTION note_library_rows_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM changed_rows) THEN
+        INSERT INTO library_changes DEFAULT VALUES;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER library_items_inserted AFTER INSERT ON library_items
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_library_rows_change();
+CREATE OR REPLACE TRIGGER library_items_updated AFTER UPDATE ON library_items
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_library_rows_change();
+CREATE OR REPLACE TRIGGER library_items_deleted AFTER DELETE ON library_items
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_library_rows_change();
+CREATE OR REPLACE TRIGGER library_items_truncated AFTER TRUNCATE ON library_items
+    FOR EACH STATEMENT EXECUTE FUNCTION note_library_change();
+CREATE OR REPLACE TRIGGER libraries_changed AFTER UPDATE OF domain ON libraries
+    FOR EACH ROW WHEN (OLD.domain IS DISTINCT FROM NEW.domain)
+    EXECUTE FUNCTION note_library_change();
+CREATE OR REPLACE TRIGGER items_genres_changed AFTER UPDATE OF genres ON items
+    FOR EACH ROW WHEN (OLD.genres IS DISTINCT FROM NEW.genres)
+    EXECUTE FUNCTION note_library_change();

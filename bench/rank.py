@@ -29,6 +29,7 @@ from bench.serving import percentile
 from recommendarr.functions.fit_taste_model import fit, read_inputs
 from recommendarr.functions.rank_user import rank
 from recommendarr.functions.refresh_profile import rebuild
+from recommendarr.runtime import limit_numeric_threads
 from recommendarr.shared import db
 from recommendarr.shared.domain.hashed_features import hashed_vector
 from recommendarr.shared.domain.item_text import ItemFacts
@@ -36,6 +37,7 @@ from recommendarr.shared.domain.taste_model import dump_model
 from recommendarr.shared.library_cache import LibraryCache
 from recommendarr.shared.store import taste_models
 from recommendarr.shared.taste_model_cache import TasteModelCache
+from recommendarr.shared.vector_cache import VectorCache
 
 GENRES = [
     "Drama",
@@ -147,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--profile", action="store_true", help="print where one run spends time")
     args = parser.parse_args(argv)
+    limit_numeric_threads(1)  # as a worker process does at boot (RECOMMENDARR_NUMERIC_THREADS)
     url = db.start_embedded_postgres(Path(tempfile.mkdtemp(prefix="rcm-bench-rank-")) / "pg")
     db.apply_schema(url, 768)
     with psycopg.connect(url, row_factory=dict_row) as conn:
@@ -166,12 +169,21 @@ def main(argv: list[str] | None = None) -> int:
         fit_ms = (time.perf_counter() - started) * 1000
         cache = TasteModelCache()
         libraries = LibraryCache()
+        vectors = VectorCache()
         for _ in range(args.runs):
             with conn.transaction():
                 conn.execute("DELETE FROM recommendation_runs WHERE user_id = %s", (user_id,))
             started = time.perf_counter()
             with conn.transaction():
-                rank(conn, user_id, MODEL, 768, cache.latest(conn), libraries.membership(conn))
+                rank(
+                    conn,
+                    user_id,
+                    MODEL,
+                    768,
+                    cache.latest(conn),
+                    libraries.membership(conn),
+                    vectors,
+                )
             timings.append((time.perf_counter() - started) * 1000)
         if args.profile:
             import cProfile
@@ -181,7 +193,15 @@ def main(argv: list[str] | None = None) -> int:
                 conn.execute("DELETE FROM recommendation_runs WHERE user_id = %s", (user_id,))
             profiler = cProfile.Profile()
             with profiler, conn.transaction():
-                rank(conn, user_id, MODEL, 768, cache.latest(conn), libraries.membership(conn))
+                rank(
+                    conn,
+                    user_id,
+                    MODEL,
+                    768,
+                    cache.latest(conn),
+                    libraries.membership(conn),
+                    vectors,
+                )
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         picks = conn.execute(
             "SELECT count(*) AS n FROM recommendations WHERE user_id = %s", (user_id,)

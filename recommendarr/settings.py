@@ -116,6 +116,19 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=10, ge=1, le=200, validation_alias=AliasChoices("RECOMMENDARR_DB_POOL_SIZE")
     )
+    # BLAS threads per process that runs actors (numpy's matrix products): actor threads are
+    # the parallelism; more only helps a process with cores of its own.
+    numeric_threads: int = Field(
+        default=1, ge=1, le=256, validation_alias=AliasChoices("RECOMMENDARR_NUMERIC_THREADS")
+    )
+    # Title vectors a worker keeps in memory (3 KB each at 768 dimensions): a whole household
+    # library fits in the default.
+    vector_cache_size: int = Field(
+        default=20_000,
+        ge=0,
+        le=10_000_000,
+        validation_alias=AliasChoices("RECOMMENDARR_VECTOR_CACHE_SIZE"),
+    )
     webhook_rate_per_second: float = Field(
         default=2000.0, gt=0, validation_alias=env("RECOMMENDARR_WEBHOOK_RATE_LIMIT")
     )

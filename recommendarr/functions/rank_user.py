@@ -57,11 +57,11 @@ from recommendarr.shared.store import (
     overrides,
     profiles,
     rankings,
-    taste_models,
     user_settings,
     users,
 )
 from recommendarr.shared.store import grab_candidates as grab_store
+from recommendarr.shared.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 KEEP = 200
@@ -91,7 +91,9 @@ def rank_user(user_id: int) -> None:
         profiles.lock_user(conn, user_id)
         fitted = res.taste_models.latest(conn)
         library = res.libraries.membership(conn)
-        coverage = rank(conn, user_id, model, res.settings.embedding_dim, fitted, library)
+        coverage = rank(
+            conn, user_id, model, res.settings.embedding_dim, fitted, library, res.vectors
+        )
     if coverage < REFIT_BELOW_COVERAGE:
         # New titles arrived since the last fit (or there is none yet): they score as average
         # until a refit, so ask for one now rather than at the next scheduled fit. Refits of
@@ -109,7 +111,7 @@ class UserState:
     titles: dict[int, TitleHistory]
     history: list[Interaction]
     profiles: list[TasteProfile]
-    pool: list[tuple[int, str, bool]]
+    pool: pick_rules.CandidatePool
     liked_vectors: dict[int, np.ndarray]
     liked_facts: dict[int, TitleFacts]
     overrides: list[Override]
@@ -129,10 +131,11 @@ def rank(
     dim: int,
     fitted: tuple[int, ServerModel] | None,
     library: LibraryMembership,
+    vectors: VectorCache,
 ) -> float:
     """Write the lists; the share of the user's candidates the model knows (0 without one)."""
-    state = load_state(conn, user_id, model, library)
-    coverage = fitted[1].coverage([i for i, _, _ in state.pool]) if fitted else 0.0
+    state = load_state(conn, user_id, model, library, vectors)
+    coverage = fitted[1].coverage(state.pool.item_ids) if fitted else 0.0
     digest = rank_input_hash(model, fitted[0] if fitted else None, state)
     if rankings.stored_input_hash(conn, user_id, "tonight") == digest:
         return coverage
@@ -141,17 +144,19 @@ def rank(
         rankings.replace(conn, user_id, "tonight", tonight, digest, len(state.pool))
         return coverage
     server = fitted[1]
-    tonight, scored = rank_tonight(conn, state, server, model, dim)
+    tonight, scored = rank_tonight(conn, state, server, model, dim, vectors)
     rankings.replace(conn, user_id, "tonight", tonight, digest, len(state.pool))
     rankings.replace_candidate_scores(conn, user_id, scored)
-    rediscover = rank_rediscover(conn, state, server, model, dim)
+    rediscover = rank_rediscover(conn, state, server, model, dim, vectors)
     rankings.replace(conn, user_id, "rediscover", rediscover, digest, len(rediscover))
     grab, considered = rank_grab(conn, state, server, model, dim)
     rankings.replace(conn, user_id, "grab", grab, digest, considered)
     return coverage
 
 
-def load_state(conn: Connection, user_id: int, model: str, library: LibraryMembership) -> UserState:
+def load_state(
+    conn: Connection, user_id: int, model: str, library: LibraryMembership, vectors: VectorCache
+) -> UserState:
     titles = summarize_titles(events.viewings(conn, user_id))
     votes = feedback.votes(conn, user_id)
     quiz = onboarding.quiz_answers(conn, user_id) or ([], {})
@@ -164,9 +169,9 @@ def load_state(conn: Connection, user_id: int, model: str, library: LibraryMembe
     stored = profiles.load(conn, user_id)
     liked = {i for p in stored for i in strongest_liked_ids(p)}
     # A title picked in the quiz has been seen, like a watched one.
-    pool = [p for p in rankings.candidate_pool(conn, user_id, library) if p[0] not in quiz_facts]
+    pool = rankings.candidate_pool(conn, user_id, library).without(quiz_facts)
     hidden_ids = feedback.hidden_item_ids(conn, user_id)
-    hidden = list(profiles.vectors_for(conn, hidden_ids, model).values())
+    hidden = list(vectors.vectors(conn, hidden_ids, model).values())
     return UserState(
         user_id=user_id,
         titles={t.item_id: t for t in titles},
@@ -175,20 +180,21 @@ def load_state(conn: Connection, user_id: int, model: str, library: LibraryMembe
             titles,
             votes,
             quiz_liked,
-            taste_models.added_at(conn, [t.item_id for t in titles]),
+            library.added_at,
         ),
         profiles=stored,
         pool=pool,
         settings=user_settings.taste_settings(conn, user_id),
-        liked_vectors=profiles.vectors_for(conn, liked, model),
+        liked_vectors=vectors.vectors(conn, liked, model),
         liked_facts=profiles.facts_for(conn, liked),
         overrides=overrides.overrides_for(conn, user_id),
         hidden_ids=hidden_ids,
         hidden_vectors=np.stack(hidden) if hidden else None,
         grab=grab_store.grab_candidates(conn, user_id, model, GRAB_POOL),
         unexplored=frozenset(
-            pick_rules.unexplored_genres(
-                (library.genres.get(i, ()) for i, _, _ in pool),
+            pick_rules.unexplored_among(
+                library.offered_genres(pool.item_ids),
+                len(pool),
                 (library.genres.get(t.item_id, ()) for t in titles),
                 len(titles),
             )
@@ -219,25 +225,27 @@ def profile_for(state: UserState, domain: str) -> TasteProfile:
 
 
 def rank_tonight(
-    conn: Connection, state: UserState, server: ServerModel, model: str, dim: int
+    conn: Connection,
+    state: UserState,
+    server: ServerModel,
+    model: str,
+    dim: int,
+    vectors: VectorCache,
 ) -> tuple[list[Pick], list[tuple[int, float, float, str]]]:
     """The tonight list, and the scored candidates group night and shuffle read."""
-    by_domain: dict[str, list[int]] = {}
-    allowed = {item_id for item_id, _, allow in state.pool if allow}
-    for item_id, domain, _ in state.pool:
-        by_domain.setdefault(domain, []).append(item_id)
+    allowed = state.pool.item_ids[state.pool.allowed]
     picks: list[Pick] = []
     happiness: dict[int, float] = {}
-    for domain, item_ids in sorted(by_domain.items()):
+    for domain, item_ids in state.pool.by_domain().items():
         history = domain_history(state, domain)
         scores = pick_rules.score_pool(server, history, item_ids, state.settings.window_days())
-        happiness.update(zip(item_ids, pick_rules.happiness(scores.blended).tolist(), strict=True))
         top = np.argsort(-scores.blended, kind="stable")[:REFINE]
         # Titles the user asked for anyway are refined wherever the model put them.
-        refined = set(top.tolist())
-        extra = [n for n, i in enumerate(item_ids) if i in allowed and n not in refined]
-        top = np.concatenate([top, np.array(extra, dtype=top.dtype)])
-        picks += refine_domain(conn, state, domain, scores, top, history, model, dim)
+        asked = np.flatnonzero(np.isin(item_ids, allowed))
+        top = np.concatenate([top, np.setdiff1d(asked, top).astype(top.dtype)])
+        happy = pick_rules.happiness(scores.blended)
+        happiness.update(zip(item_ids[top].tolist(), happy[top].tolist(), strict=True))
+        picks += refine_domain(conn, state, domain, scores, top, history, model, dim, vectors)
     picks.sort(key=lambda p: -p.score)
     scored = [
         (p.item_id, p.score, round(happiness[p.item_id], 4), p.explanation)
@@ -255,9 +263,10 @@ def refine_domain(
     history: Sequence[Interaction],
     model: str,
     dim: int,
+    vectors: VectorCache,
 ) -> list[Pick]:
-    ids = [int(scores.item_ids[i]) for i in top]
-    details = rankings.candidate_details(conn, ids, model, dim)
+    ids = scores.item_ids[top].tolist()
+    details = rankings.candidate_details(conn, ids, model, dim, vectors)
     kept = [n for n, item_id in enumerate(ids) if item_id in details]
     candidates = [details[ids[n]][0] for n in kept]
     averages = np.array([details[ids[n]][1] or np.nan for n in kept], dtype=np.float64)
@@ -377,7 +386,12 @@ def apply_user_rules(
 
 
 def rank_rediscover(
-    conn: Connection, state: UserState, server: ServerModel, model: str, dim: int
+    conn: Connection,
+    state: UserState,
+    server: ServerModel,
+    model: str,
+    dim: int,
+    vectors: VectorCache,
 ) -> list[Pick]:
     """Titles the user loved long ago that a library they can see still holds."""
     now = datetime.now(UTC)
@@ -401,10 +415,8 @@ def rank_rediscover(
         best = np.argsort(-model_scores.blended, kind="stable")[:REDISCOVER_POOL]
         titles = [everything[int(n)] for n in best]
         ids = [t.item_id for t in titles]
-        scores = pick_rules.score_pool(
-            server, domain_history(state, domain), ids, state.settings.window_days()
-        )
-        details = rankings.candidate_details(conn, ids, model, dim)
+        scores = model_scores.subset(best)
+        details = rankings.candidate_details(conn, ids, model, dim, vectors)
         kept = [n for n, item_id in enumerate(ids) if item_id in details]
         months = [(now - titles[n].last_seen).days / 30.4 for n in kept]
         base = np.array(
@@ -532,9 +544,7 @@ def rank_input_hash(model: str, model_id: int | None, state: UserState) -> str:
         digest.update(profile.domain.encode())
         digest.update(repr(sorted(profile.item_weights.items())).encode())
         digest.update(repr(sorted(profile.abandoned.items())).encode())
-    pool = sorted(state.pool)
-    digest.update(np.array([p[0] for p in pool], dtype=np.int64).tobytes())
-    digest.update("".join(f"{p[1]}{int(p[2])}" for p in pool).encode())
+    digest.update(state.pool.digest_bytes())
     digest.update(repr(sorted((o.kind, o.key, o.action) for o in state.overrides)).encode())
     digest.update(repr(sorted(state.hidden_ids)).encode())
     digest.update(repr(sorted(state.genre_sliders.items())).encode())

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 BATCH = 2_000
 # A pending profile refresh normally runs within seconds; one this old lost its message.
 REQUEST_STALE_S = 60
+LIBRARY_CHANGES_KEPT_S = 3600
 
 
 @dramatiq.actor(
@@ -41,6 +42,7 @@ def reconcile_derived(period_key: str, older_than_s: int = 300) -> None:
         profiles = reconcile.users_with_stale_profiles(conn, older_than_s, BATCH)
         picks = reconcile.users_with_stale_picks(conn, older_than_s, BATCH)
         requests = refresh_requests.resend_stale(conn, min(older_than_s, REQUEST_STALE_S), BATCH)
+        reconcile.prune_library_changes(conn, LIBRARY_CHANGES_KEPT_S)
         conn.commit()
     refreshes = sorted(set(profiles) | set(requests))
     for item_id in items:

@@ -14,6 +14,7 @@ from recommendarr.shared.embeddings import EmbeddingProvider, build_embedding_pr
 from recommendarr.shared.integrations import Integrations, build_integrations
 from recommendarr.shared.library_cache import LibraryCache
 from recommendarr.shared.taste_model_cache import TasteModelCache
+from recommendarr.shared.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class Resources:
     integrations: Integrations
     taste_models: TasteModelCache = field(default_factory=TasteModelCache)
     libraries: LibraryCache = field(default_factory=LibraryCache)
+    vectors: VectorCache = field(default_factory=VectorCache)
 
     def close(self) -> None:
         self.http.close()
@@ -50,7 +52,15 @@ def build(settings: Settings) -> Resources:
         "embedded PostgreSQL" if settings.embedded_database else "DATABASE_URL",
         embedder.model_name,
     )
-    return Resources(settings, url, pool, http, embedder, integrations)
+    return Resources(
+        settings,
+        url,
+        pool,
+        http,
+        embedder,
+        integrations,
+        vectors=VectorCache(settings.vector_cache_size),
+    )
 
 
 def install(resources: Resources) -> None:

@@ -165,3 +165,16 @@ def test_a_short_history_has_no_moods() -> None:
 
     vectors = {i: np.eye(3, dtype=np.float32)[i % 3] for i in range(10)}
     assert mood_clusters(dict.fromkeys(range(10), 1.0), vectors) == []
+
+
+def test_a_title_seen_once_is_summarized_as_the_general_rule_does() -> None:
+    from recommendarr.shared.domain.taste import summarize_title, summarize_viewing
+
+    for action in ("watched", "stop", "start", "rate"):
+        for progress in (None, 0.0, 0.1, 0.19, 0.2, 0.5, 0.85, 1.0):
+            for rating in (None, 3.0, 9.0):
+                row = Viewing(7, "tv", action, progress, rating, None, NOW)
+                general = summarize_title(7, [row, row])  # two rows take the general path
+                once = summarize_viewing(7, row)
+                assert once.completions == min(1, general.completions)
+                assert once == type(once)(**{**general.__dict__, "completions": once.completions})

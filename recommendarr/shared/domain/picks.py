@@ -9,7 +9,7 @@ someone loved long ago.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +46,70 @@ REDISCOVER_MIN_STARS = 3.5
 
 
 @dataclass(frozen=True)
+class CandidatePool:
+    """The titles a user may be offered tonight, sorted by id: each one's library domain (as an
+    index into ``domain_names``) and whether they asked for it anyway. Arrays, not tuples: a
+    big library holds twenty thousand of them and every ranking walks the whole pool."""
+
+    item_ids: np.ndarray
+    domain_codes: np.ndarray
+    domain_names: tuple[str, ...]
+    allowed: np.ndarray
+
+    @classmethod
+    def empty(cls) -> CandidatePool:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int16), (), np.zeros(0, dtype=bool))
+
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+    def by_domain(self) -> dict[str, np.ndarray]:
+        """Each domain's item ids (sorted), domains in name order."""
+        return {
+            name: self.item_ids[self.domain_codes == code]
+            for code, name in enumerate(self.domain_names)
+            if (self.domain_codes == code).any()
+        }
+
+    def without(self, item_ids: Iterable[int]) -> CandidatePool:
+        keep = ~np.isin(self.item_ids, np.fromiter(item_ids, dtype=np.int64))
+        return CandidatePool(
+            self.item_ids[keep], self.domain_codes[keep], self.domain_names, self.allowed[keep]
+        )
+
+    def with_allowed(self, titles: Sequence[tuple[int, str]]) -> CandidatePool:
+        """Add (or mark) the titles the user asked to be offered whatever they did with them."""
+        if not titles:
+            return self
+        names = tuple(sorted(set(self.domain_names) | {domain for _, domain in titles}))
+        remap = np.array([names.index(n) for n in self.domain_names], dtype=np.int16)
+        codes = remap[self.domain_codes] if len(remap) else self.domain_codes.copy()
+        allowed = self.allowed.copy()
+        asked_ids = np.array([i for i, _ in titles], dtype=np.int64)
+        asked_codes = np.array([names.index(d) for _, d in titles], dtype=np.int16)
+        positions = np.searchsorted(self.item_ids, asked_ids)
+        present = positions < len(self.item_ids)
+        present[present] = self.item_ids[positions[present]] == asked_ids[present]
+        codes[positions[present]] = asked_codes[present]
+        allowed[positions[present]] = True
+        ids = np.concatenate([self.item_ids, asked_ids[~present]])
+        order = np.argsort(ids, kind="stable")
+        return CandidatePool(
+            ids[order],
+            np.concatenate([codes, asked_codes[~present]])[order],
+            names,
+            np.concatenate([allowed, np.ones(int((~present).sum()), dtype=bool)])[order],
+        )
+
+    def digest_bytes(self) -> bytes:
+        """What the pool is, as bytes to hash: equal bytes, equal pools."""
+        names = "|".join(self.domain_names).encode()
+        return (
+            names + self.item_ids.tobytes() + self.domain_codes.tobytes() + self.allowed.tobytes()
+        )
+
+
+@dataclass(frozen=True)
 class PoolScores:
     """Per candidate (in the order asked for): the blend and its standardized parts."""
 
@@ -56,11 +120,22 @@ class PoolScores:
     trust: float
     history_size: int
 
+    def subset(self, positions: np.ndarray) -> PoolScores:
+        """The scores of the candidates at these positions, in that order."""
+        return PoolScores(
+            item_ids=self.item_ids[positions],
+            blended=self.blended[positions],
+            collaborative=self.collaborative[positions],
+            content=self.content[positions],
+            trust=self.trust,
+            history_size=self.history_size,
+        )
+
 
 def score_pool(
     model: ServerModel,
     history: Sequence[Interaction],
-    item_ids: Sequence[int],
+    item_ids: Sequence[int] | np.ndarray,
     window_days: float | ModelWindow | None = MODEL_WINDOW,
 ) -> PoolScores:
     """Score ``item_ids`` for a user; titles the model was fitted without score 0 (the mean)."""
@@ -185,8 +260,20 @@ def unexplored_genres(
         return set()
     titles = list(available)
     offered = Counter(g for genres in titles for g in genres)
+    return unexplored_among(offered, len(titles), watched, history_size)
+
+
+def unexplored_among(
+    offered: Mapping[str, int],
+    n_titles: int,
+    watched: Iterable[Sequence[str]],
+    history_size: int,
+) -> set[str]:
+    """``unexplored_genres`` from genre counts over ``n_titles`` offered titles."""
+    if history_size < UNEXPLORED_MIN_HISTORY:
+        return set()
     seen = {g for genres in watched for g in genres}
-    total = max(1, len(titles))
+    total = max(1, n_titles)
     return {
         genre
         for genre, count in offered.items()

@@ -104,30 +104,37 @@ def refine(
     order = np.argsort(-scores, kind="stable")[:limit]
     liked_ids = strongest_liked(profile, vectors)
     neighbours = influence_matrix(matrix[order], liked_ids, vectors, profile)
-    root_weights = np.sqrt(np.array([profile.item_weights[i] for i in liked_ids]))
+    strongest = strongest_pulls(neighbours, liked_ids, profile)
+    # Rounded and converted for every pick at once: per-pick numpy calls would cost more than
+    # the rest of the loop.
+    content_of = np.round(content[order], 4).tolist()
+    raw_content = content[order].tolist()
+    anti_of = np.round(anti[order], 4).tolist()
+    scores_of = np.round(scores[order], 4).tolist()
+    moods_of = mood_columns(moods[order])
     picks = []
-    for position, index in enumerate(order):
-        candidate = candidates[int(index)]
+    for position, index in enumerate(order.tolist()):
+        candidate = candidates[index]
         signals = {
-            **{k: round(float(v), 4) for k, v in extra_signals[int(index)].items()},
-            "content_similarity": round(float(content[index]), 4),
-            "anti_similarity": round(float(anti[index]), 4),
+            **{k: round(float(v), 4) for k, v in extra_signals[index].items()},
+            "content_similarity": content_of[position],
+            "anti_similarity": anti_of[position],
             "genre_affinity": round(genre_affinity(candidate.facts, profile.genre_weights), 4),
             "person_affinity": round(
                 person_affinity(candidate.facts, profile.person_weights)[0], 4
             ),
-            **mood_signals(moods[index]),
+            **moods_of[position],
         }
-        influences = top_influences(
-            candidate, liked_ids, neighbours[position], profile, history, facts, root_weights
+        influences = influences_of(
+            candidate, liked_ids, neighbours[position], strongest[position], history, facts
         )
         signals["neighbor_similarity"] = round(influences[0].similarity, 4) if influences else 0.0
         picks.append(
             Pick(
                 item_id=candidate.item_id,
-                score=round(float(scores[index]), 4),
+                score=scores_of[position],
                 confidence=confidence(
-                    signals["neighbor_similarity"], float(content[index]), profile, signals
+                    signals["neighbor_similarity"], raw_content[position], profile, signals
                 ),
                 signals=signals,
                 influenced_by=influences,
@@ -147,10 +154,19 @@ def strongest_liked(profile: TasteProfile, vectors: Mapping[int, np.ndarray]) ->
 
 def mood_signals(similarities: np.ndarray) -> dict[str, float]:
     """Which of the user's moods the pick belongs to (1 = their biggest), and how closely."""
-    if not len(similarities):
-        return {}
-    best = int(np.argmax(similarities))
-    return {"mood": float(best + 1), "mood_similarity": round(float(similarities[best]), 4)}
+    return mood_columns(similarities[None, :])[0]
+
+
+def mood_columns(similarities: np.ndarray) -> list[dict[str, float]]:
+    """``mood_signals`` of every row of a picks x moods matrix."""
+    if not similarities.shape[1]:
+        return [{} for _ in range(len(similarities))]
+    best = np.argmax(similarities, axis=1)
+    closeness = np.round(similarities[np.arange(len(best)), best], 4)
+    return [
+        {"mood": float(b + 1), "mood_similarity": c}
+        for b, c in zip(best.tolist(), closeness.tolist(), strict=True)
+    ]
 
 
 def influence_matrix(
@@ -192,21 +208,43 @@ def top_influences(
     profile: TasteProfile,
     history: Mapping[int, TitleHistory],
     facts: Mapping[int, TitleFacts],
-    root_weights: np.ndarray | None = None,
 ) -> list[Influence]:
     """The watched titles that pull hardest towards the candidate: similarity times the square
-    root of how much the user liked them. ``root_weights`` may be passed precomputed."""
-    if not liked_ids:
-        return []
-    if root_weights is None:
-        root_weights = np.sqrt(np.array([profile.item_weights[i] for i in liked_ids]))
+    root of how much the user liked them."""
+    strongest = strongest_pulls(similarity[None, :], liked_ids, profile)[0]
+    return influences_of(candidate, liked_ids, similarity, strongest, history, facts)
+
+
+def strongest_pulls(
+    similarity: np.ndarray, liked_ids: Sequence[int], profile: TasteProfile
+) -> list[list[int]]:
+    """Per row of a candidates x liked-titles similarity matrix, the columns of the
+    MAX_INFLUENCES strongest pulls, strongest first."""
+    if not liked_ids or not similarity.size:
+        return [[] for _ in range(len(similarity))]
+    root_weights = np.sqrt(np.array([profile.item_weights[i] for i in liked_ids]))
     pull = similarity * root_weights
-    count = min(MAX_INFLUENCES, len(pull))
-    strongest = np.argpartition(-pull, count - 1)[:count]
+    count = min(MAX_INFLUENCES, pull.shape[1])
+    strongest = np.argpartition(-pull, count - 1, axis=1)[:, :count]
+    rows = np.arange(len(pull))[:, None]
+    ranked = np.argsort(-pull[rows, strongest], axis=1, kind="stable")
+    ordered: list[list[int]] = np.take_along_axis(strongest, ranked, axis=1).tolist()
+    return ordered
+
+
+def influences_of(
+    candidate: Candidate,
+    liked_ids: Sequence[int],
+    similarity: np.ndarray,
+    strongest: Sequence[int],
+    history: Mapping[int, TitleHistory],
+    facts: Mapping[int, TitleFacts],
+) -> list[Influence]:
     influences = []
-    for index in strongest[np.argsort(-pull[strongest], kind="stable")]:
-        item_id = liked_ids[int(index)]
-        if similarity[index] <= 0.05:
+    for index in strongest:
+        item_id = liked_ids[index]
+        closeness = float(similarity[index])
+        if closeness <= 0.05:
             break
         title = history.get(item_id)
         watched = facts.get(item_id)
@@ -218,7 +256,7 @@ def top_influences(
                 title=watched.title,
                 tmdb_id=watched.tmdb_id,
                 media_type=watched.media_type,
-                similarity=float(similarity[index]),
+                similarity=closeness,
                 finished=title.finished,
                 rewatched=title.completions > 1,
                 shared_people=tuple(shared_people(candidate.facts, watched)),

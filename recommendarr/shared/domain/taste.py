@@ -99,6 +99,8 @@ def summarize_titles(viewings: Iterable[Viewing]) -> list[TitleHistory]:
 
 
 def summarize_title(item_id: int, rows: Sequence[Viewing]) -> TitleHistory:
+    if len(rows) == 1:
+        return summarize_viewing(item_id, rows[0])
     progresses = [r.progress for r in rows if r.progress is not None]
     max_progress = max(progresses, default=0.0)
     completed_sessions = {
@@ -117,6 +119,23 @@ def summarize_title(item_id: int, rows: Sequence[Viewing]) -> TitleHistory:
         rating=ratings[-1] if ratings else None,
         last_seen=max(r.occurred_at for r in rows),
         first_seen=min(r.occurred_at for r in rows),
+    )
+
+
+def summarize_viewing(item_id: int, row: Viewing) -> TitleHistory:
+    """``summarize_title`` of a title seen once (most of a history): the same answer, without
+    building the sets and lists a title seen several times needs."""
+    progress = row.progress if row.progress is not None else 0.0
+    completed = row.action == "watched" or (row.action == "stop" and progress >= COMPLETED_AT)
+    return TitleHistory(
+        item_id=item_id,
+        domain=row.domain,
+        max_progress=progress,
+        completions=int(completed),
+        abandoned=row.action == "stop" and not completed and progress < ABANDONED_BELOW,
+        rating=row.rating,
+        last_seen=row.occurred_at,
+        first_seen=row.occurred_at,
     )
 
 

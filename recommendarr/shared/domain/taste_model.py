@@ -156,18 +156,22 @@ class ServerModel:
     params: ModelParams
     n_users: int
 
-    def columns(self, item_ids: Iterable[int]) -> np.ndarray:
+    def columns(self, item_ids: Iterable[int] | np.ndarray) -> np.ndarray:
         """Column of each item id, -1 for titles the model has not seen."""
-        ids = np.fromiter(item_ids, dtype=np.int64)
+        ids = (
+            item_ids.astype(np.int64, copy=False)
+            if isinstance(item_ids, np.ndarray)
+            else np.fromiter(item_ids, dtype=np.int64)
+        )
         if len(self.item_ids) == 0:
             return np.full(len(ids), -1, dtype=np.int64)
         positions = np.clip(np.searchsorted(self.item_ids, ids), 0, len(self.item_ids) - 1)
         found = self.item_ids[positions] == ids
         return np.where(found, positions, -1)
 
-    def coverage(self, item_ids: Sequence[int]) -> float:
+    def coverage(self, item_ids: Sequence[int] | np.ndarray) -> float:
         """Share of these titles the model was fitted with (1.0 for none asked)."""
-        if not item_ids:
+        if len(item_ids) == 0:
             return 1.0
         return float((self.columns(item_ids) >= 0).mean())
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg.rows import tuple_row
+
 from recommendarr.shared.db import Connection
 from recommendarr.shared.domain.events import PlaybackEvent, merge_reports
 from recommendarr.shared.domain.taste import Viewing
@@ -92,28 +94,19 @@ def merge_report(conn: Connection, kept: dict[str, Any], event: PlaybackEvent) -
 
 
 def viewings(conn: Connection, user_id: int) -> list[Viewing]:
-    rows = conn.execute(
-        "SELECT w.item_id, w.action, w.progress, w.rating, w.session_key, w.occurred_at, "
-        "coalesce(l.domain, CASE WHEN i.media_type = 'tv' THEN 'tv' ELSE 'movies' END) AS domain "
-        "FROM watch_events w JOIN items i ON i.id = w.item_id "
-        "LEFT JOIN libraries l ON l.id = w.library_id "
-        "WHERE w.user_id = %s AND (w.library_id IS NULL OR w.library_id IN "
-        "  (SELECT library_id FROM user_library_access WHERE user_id = %s)) "
-        "ORDER BY w.occurred_at, w.id",
-        (user_id, user_id),
-    ).fetchall()
-    return [
-        Viewing(
-            item_id=int(r["item_id"]),
-            domain=str(r["domain"]),
-            action=str(r["action"]),
-            progress=r["progress"],
-            rating=r["rating"],
-            session_key=r["session_key"],
-            occurred_at=r["occurred_at"],
-        )
-        for r in rows
-    ]
+    # Plain tuples, in Viewing's field order: a long history is thousands of rows.
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(
+            "SELECT w.item_id, coalesce(l.domain, CASE WHEN i.media_type = 'tv' THEN 'tv' "
+            "ELSE 'movies' END), w.action, w.progress, w.rating, w.session_key, w.occurred_at "
+            "FROM watch_events w JOIN items i ON i.id = w.item_id "
+            "LEFT JOIN libraries l ON l.id = w.library_id "
+            "WHERE w.user_id = %s AND (w.library_id IS NULL OR w.library_id IN "
+            "  (SELECT library_id FROM user_library_access WHERE user_id = %s)) "
+            "ORDER BY w.occurred_at, w.id",
+            (user_id, user_id),
+        ).fetchall()
+    return [Viewing(*row) for row in rows]
 
 
 def history(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 
 from recommendarr.shared.db import Connection, as_array
 from recommendarr.shared.domain.explain import Influence
+from recommendarr.shared.domain.picks import CandidatePool
 from recommendarr.shared.domain.ranking import Candidate, Pick
 from recommendarr.shared.library_cache import LibraryMembership
 from recommendarr.shared.store.profiles import title_facts
+from recommendarr.shared.vector_cache import VectorCache
 
 
 def tonight_candidates(conn: Connection, user_id: int, model: str) -> dict[str, list[Candidate]]:
@@ -85,8 +87,8 @@ def replace(
                     p.item_id,
                     p.score,
                     p.confidence,
-                    json.dumps(p.signals),
-                    json.dumps([influence_json(i) for i in p.influenced_by]),
+                    orjson.dumps(p.signals).decode(),
+                    orjson.dumps([influence_json(i) for i in p.influenced_by]).decode(),
                     p.explanation,
                 )
             )
@@ -101,12 +103,10 @@ def replace(
     )
 
 
-def candidate_pool(
-    conn: Connection, user_id: int, library: LibraryMembership
-) -> list[tuple[int, str, bool]]:
-    """(item id, library domain, asked for anyway) of every title the user may be offered
-    tonight: in a library they can see, never played by them, not dismissed, hidden or voted
-    down - unless they asked for it anyway (an 'allow' override)."""
+def candidate_pool(conn: Connection, user_id: int, library: LibraryMembership) -> CandidatePool:
+    """Every title the user may be offered tonight: in a library they can see, never played by
+    them, not dismissed, hidden or voted down - unless they asked for it anyway (an 'allow'
+    override)."""
     visible = conn.execute(
         "SELECT library_id FROM user_visible_libraries WHERE user_id = %s", (user_id,)
     ).fetchall()
@@ -121,20 +121,17 @@ def candidate_pool(
     )
     rows = np.flatnonzero(offered)
     # Rows are sorted by title then domain: a title's first row names its domain.
-    _, first = np.unique(library.item_ids[rows], return_index=True)
-    pool = {
-        int(library.item_ids[rows[n]]): (
-            int(library.item_ids[rows[n]]),
-            library.domains[rows[n]],
-            False,
-        )
-        for n in first
-    }
-    pool.update((row[0], row) for row in allowed_anyway(conn, user_id))
-    return list(pool.values())
+    item_ids, first = np.unique(library.item_ids[rows], return_index=True)
+    pool = CandidatePool(
+        item_ids=item_ids,
+        domain_codes=library.domain_codes[rows[first]],
+        domain_names=library.domain_names,
+        allowed=np.zeros(len(item_ids), dtype=bool),
+    )
+    return pool.with_allowed(allowed_anyway(conn, user_id))
 
 
-def allowed_anyway(conn: Connection, user_id: int) -> list[tuple[int, str, bool]]:
+def allowed_anyway(conn: Connection, user_id: int) -> list[tuple[int, str]]:
     """Visible titles the user asked to be offered whatever they did with them."""
     rows = conn.execute(
         "SELECT DISTINCT ON (i.id) i.id, l.domain FROM influence_overrides o "
@@ -145,7 +142,7 @@ def allowed_anyway(conn: Connection, user_id: int) -> list[tuple[int, str, bool]
         "ORDER BY i.id, l.domain",
         (user_id,),
     ).fetchall()
-    return [(int(r["id"]), str(r["domain"]), True) for r in rows]
+    return [(int(r["id"]), str(r["domain"])) for r in rows]
 
 
 def visible_item_ids(conn: Connection, user_id: int, item_ids: Sequence[int]) -> set[int]:
@@ -158,22 +155,26 @@ def visible_item_ids(conn: Connection, user_id: int, item_ids: Sequence[int]) ->
 
 
 def candidate_details(
-    conn: Connection, item_ids: Sequence[int], model: str, dim: int
+    conn: Connection, item_ids: Sequence[int], model: str, dim: int, vectors: VectorCache
 ) -> dict[int, tuple[Candidate, float | None, int | None]]:
     """Facts, vector (zeros while not embedded yet: it then neither pulls nor repels) and TMDB
     votes of each title."""
     rows = conn.execute(
         'SELECT i.id, i.tmdb_id, i.media_type, i.title, i.genres, i.directors, i."cast", '
-        "i.vote_average, i.vote_count, e.embedding FROM items i "
+        "i.vote_average, i.vote_count, e.embedded_at FROM items i "
         "LEFT JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
         "WHERE i.id = ANY(%s)",
         (model, list(item_ids)),
-        binary=True,  # vectors load ten times faster in binary than parsed from text
     ).fetchall()
+    found = vectors.with_versions(
+        conn,
+        {int(r["id"]): r["embedded_at"] for r in rows if r["embedded_at"] is not None},
+        model,
+    )
+    absent = np.zeros(dim, np.float32)
     details = {}
     for r in rows:
-        vector = np.zeros(dim, np.float32) if r["embedding"] is None else as_array(r["embedding"])
-        candidate = Candidate(int(r["id"]), title_facts(r), vector)
+        candidate = Candidate(int(r["id"]), title_facts(r), found.get(int(r["id"]), absent))
         details[int(r["id"])] = (candidate, r["vote_average"], r["vote_count"])
     return details
 
