@@ -362,6 +362,18 @@ CREATE TABLE IF NOT EXISTS taste_models (
     fitted_at    timestamptz NOT NULL DEFAULT now()
 );
 
+-- How long the fit took: a refit asked for because new titles arrived waits a few fits' time
+-- after the last one, so a server that keeps growing (a history backfill) is not refitting
+-- and re-ranking everyone without pause.
+ALTER TABLE taste_models ADD COLUMN IF NOT EXISTS fit_seconds real;
+
+-- One refit asked for per model: rank_user claims it when the titles it ranks are mostly
+-- unknown to the latest model (period_key 'coverage:<model id>'), and only the claim sends.
+CREATE TABLE IF NOT EXISTS taste_model_requests (
+    period_key    text PRIMARY KEY,
+    requested_at  timestamptz NOT NULL DEFAULT now()
+);
+
 -- Every unseen title a user may be offered, with how happy it would make them (0..1, their own
 -- percentile) and the one-line reason: what group night and shuffle read.
 CREATE TABLE IF NOT EXISTS candidate_scores (
@@ -436,6 +448,14 @@ CREATE TABLE IF NOT EXISTS profile_refresh_requests (
 );
 CREATE INDEX IF NOT EXISTS profile_refresh_requests_requested_at
     ON profile_refresh_requests (requested_at);
+
+-- The same for rank_user (store/pending_requests.py): a refit asks every user's ranking again,
+-- and one pending ranking per user covers it and any refresh that lands meanwhile.
+CREATE TABLE IF NOT EXISTS rank_requests (
+    user_id       bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    requested_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS rank_requests_requested_at ON rank_requests (requested_at);
 
 -- A user's moods: weighted k-means over the vectors of the titles they liked, per domain
 -- ([{"weight", "item_ids", "centroid"}]); a pick says which mood it belongs to.

@@ -34,7 +34,7 @@ TABLES = (
     "item_relations, trending_items, "
     "influence_overrides, "
     "onboarding_answers, "
-    "profile_refresh_requests, "
+    "profile_refresh_requests, rank_requests, library_changes, taste_model_requests, "
     "candidate_scores, taste_models, integration_checks, tmdb_cache, title_aliases, arr_items, "
     "item_availability, grab_requests, "
     "jobs, feedback, recommendations, recommendation_runs, taste_profiles, watch_events, "

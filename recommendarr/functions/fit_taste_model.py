@@ -27,7 +27,8 @@ from recommendarr.shared.domain.taste_model import (
     interactions_for_user,
 )
 from recommendarr.shared.errors import Permanent
-from recommendarr.shared.store import taste_models
+from recommendarr.shared.store import pending_requests, taste_models
+from recommendarr.shared.store.pending_requests import Pending
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,18 @@ def fit_taste_model(period_key: str) -> None:
     model, n_interactions = fit(*inputs)
     with res.pool.connection() as conn, conn.transaction():
         model_id = taste_models.save(
-            conn, digest, model.n_users, len(model.item_ids), n_interactions, dump_model(model)
+            conn,
+            digest,
+            model.n_users,
+            len(model.item_ids),
+            n_interactions,
+            dump_model(model),
+            fit_seconds=time.monotonic() - started,
         )
         users = taste_models.users_with_viewings(conn) if model_id is not None else []
-    for user_id in users:
+        # Users whose ranking is already on its way get nothing more: it will read this model.
+        to_rank = pending_requests.request_many(conn, Pending.RANKING, users)
+    for user_id in to_rank:
         rank_user.send(user_id)
     if model_id is not None:
         log.info(

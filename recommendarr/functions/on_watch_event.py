@@ -30,10 +30,11 @@ from recommendarr.shared.store import (
     inbox,
     items,
     libraries,
-    refresh_requests,
+    pending_requests,
     title_aliases,
     users,
 )
+from recommendarr.shared.store.pending_requests import Pending
 
 log = logging.getLogger(__name__)
 # Two sources' reports of one viewing (a Tautulli stop, a Plex scrobble at 90 %) lie this close.
@@ -174,7 +175,7 @@ def record_playback(
         return
     # A refresh already on its way reads this event too (request() makes sure of it). A resumed
     # delivery sends anyway: its first attempt may have inserted the request and died unsent.
-    if refresh_requests.request(conn, user_id) or resuming:
+    if pending_requests.request(conn, Pending.PROFILE, user_id) or resuming:
         follow_ups.refresh_user_ids.append(user_id)
 
 

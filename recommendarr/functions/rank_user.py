@@ -55,12 +55,15 @@ from recommendarr.shared.store import (
     feedback,
     onboarding,
     overrides,
+    pending_requests,
     profiles,
     rankings,
+    taste_models,
     user_settings,
     users,
 )
 from recommendarr.shared.store import grab_candidates as grab_store
+from recommendarr.shared.store.pending_requests import Pending
 from recommendarr.shared.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,8 @@ REFINE = 300
 REDISCOVER_POOL = 100
 SCORED_CANDIDATES = 1000
 REFIT_BELOW_COVERAGE = 0.9
+REFIT_MIN_INTERVAL_S = 60.0
+REFIT_FITS_APART = 5.0
 
 
 @dramatiq.actor(
@@ -84,23 +89,42 @@ REFIT_BELOW_COVERAGE = 0.9
 def rank_user(user_id: int) -> None:
     res = resources.current()
     model = res.embedder.model_name
-    with res.pool.connection() as conn, conn.transaction():
+    with res.pool.connection() as conn:
+        with conn.transaction():
+            # Committed before the state is read, as refresh_profile does with its request.
+            pending_requests.take(conn, Pending.RANKING, user_id)
+        refit = rank_now(conn, res, user_id, model)
+    if refit is not None:
+        from recommendarr.functions.fit_taste_model import fit_taste_model
+
+        period_key, delay_s = refit
+        # No delay at all rather than a zero one: a delayed message waits in the delay queue.
+        fit_taste_model.send_with_options(args=(period_key,), delay=int(delay_s * 1000) or None)
+
+
+def rank_now(
+    conn: Connection, res: resources.Resources, user_id: int, model: str
+) -> tuple[str, float] | None:
+    """Write the user's lists; the refit of the server's model to ask for (its period key, and
+    in how many seconds), if any."""
+    with conn.transaction():
         if users.get(conn, user_id) is None:
             log.warning("user %s is gone; nothing to rank", user_id)
-            return
+            return None
         profiles.lock_user(conn, user_id)
         fitted = res.taste_models.latest(conn)
         library = res.libraries.membership(conn)
         coverage = rank(
             conn, user_id, model, res.settings.embedding_dim, fitted, library, res.vectors
         )
-    if coverage < REFIT_BELOW_COVERAGE:
         # New titles arrived since the last fit (or there is none yet): they score as average
-        # until a refit, so ask for one now rather than at the next scheduled fit. Refits of
-        # unchanged inputs are skipped, so asking twice costs one cheap query.
-        from recommendarr.functions.fit_taste_model import fit_taste_model
-
-        fit_taste_model.send(f"coverage:{fitted[0] if fitted else 0}")
+        # until a refit, so ask for one now rather than at the next scheduled fit - once per
+        # model, and not sooner than a few fits' time after the last one.
+        if coverage >= REFIT_BELOW_COVERAGE:
+            return None
+        model_id = fitted[0] if fitted else None
+        delay_s = taste_models.request_refit(conn, model_id, REFIT_MIN_INTERVAL_S, REFIT_FITS_APART)
+    return None if delay_s is None else (taste_models.refit_key(model_id), delay_s)
 
 
 @dataclass(frozen=True)

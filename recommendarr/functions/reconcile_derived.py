@@ -17,7 +17,8 @@ from recommendarr.functions.rank_user import rank_user
 from recommendarr.functions.refresh_profile import refresh_profile
 from recommendarr.shared import resources
 from recommendarr.shared.errors import Permanent
-from recommendarr.shared.store import reconcile, refresh_requests
+from recommendarr.shared.store import pending_requests, reconcile
+from recommendarr.shared.store.pending_requests import Pending
 
 log = logging.getLogger(__name__)
 BATCH = 2_000
@@ -41,7 +42,9 @@ def reconcile_derived(period_key: str, older_than_s: int = 300) -> None:
         )
         profiles = reconcile.users_with_stale_profiles(conn, older_than_s, BATCH)
         picks = reconcile.users_with_stale_picks(conn, older_than_s, BATCH)
-        requests = refresh_requests.resend_stale(conn, min(older_than_s, REQUEST_STALE_S), BATCH)
+        stale_after = min(older_than_s, REQUEST_STALE_S)
+        requests = pending_requests.resend_stale(conn, Pending.PROFILE, stale_after, BATCH)
+        rankings = pending_requests.resend_stale(conn, Pending.RANKING, stale_after, BATCH)
         reconcile.prune_library_changes(conn, LIBRARY_CHANGES_KEPT_S)
         conn.commit()
     refreshes = sorted(set(profiles) | set(requests))
@@ -49,9 +52,10 @@ def reconcile_derived(period_key: str, older_than_s: int = 300) -> None:
         enrich_item.send(item_id)
     for user_id in refreshes:
         refresh_profile.send(user_id)
-    for user_id in set(picks) - set(refreshes):
+    rankings = sorted((set(picks) | set(rankings)) - set(refreshes))
+    for user_id in rankings:
         rank_user.send(user_id)
-    if items or refreshes or picks:
+    if items or refreshes or rankings:
         log.info(
             "reconcile %s: %d items to embed, %d profiles (%d requested) and %d pick lists "
             "to refresh",
@@ -59,5 +63,5 @@ def reconcile_derived(period_key: str, older_than_s: int = 300) -> None:
             len(items),
             len(refreshes),
             len(requests),
-            len(picks),
+            len(rankings),
         )

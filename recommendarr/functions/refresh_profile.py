@@ -1,6 +1,6 @@
 """refresh_profile(user_id): rebuild the user's taste profiles when their inputs changed.
 
-Senders coalesce through profile_refresh_requests (store/refresh_requests.py): a burst of events
+Senders coalesce through profile_refresh_requests (store/pending_requests.py): a burst of events
 for one user sends one message, and the rebuild reads every event committed before it started.
 """
 
@@ -18,7 +18,8 @@ from recommendarr.shared.db import Connection
 from recommendarr.shared.domain.taste import build_profile, input_hash, summarize_titles
 from recommendarr.shared.errors import Permanent
 from recommendarr.shared.store import events as event_store
-from recommendarr.shared.store import profiles, refresh_requests, users
+from recommendarr.shared.store import pending_requests, profiles, users
+from recommendarr.shared.store.pending_requests import Pending
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +40,24 @@ def refresh_profile(user_id: int) -> None:
             # Committed before the history is read: an event committed from here on finds no
             # pending request and sends a new message, so no event is left unread. Deleting
             # inside the rebuild's transaction would hold up the user's events until it ends.
-            refresh_requests.take(conn, user_id)
-        changed = refresh(conn, user_id, res.embedder.model_name)
-    if changed:
+            pending_requests.take(conn, Pending.PROFILE, user_id)
+        send_ranking = refresh(conn, user_id, res.embedder.model_name)
+    if send_ranking:
         rank_user.send(user_id)
 
 
 def refresh(conn: Connection, user_id: int, model: str) -> bool:
-    """A failure from here on leaves the request taken but the message unacknowledged: Dramatiq
-    runs it again, and a rebuild never skips for want of a request row."""
+    """Rebuild; True when a rank_user message must follow (the profile changed and no ranking
+    is pending already). A failure from here on leaves the request taken but the message
+    unacknowledged: Dramatiq runs it again, and a rebuild never skips for want of a request."""
     with conn.transaction():
         if users.get(conn, user_id) is None:
             log.warning("user %s is gone; no profile to refresh", user_id)
             return False
         profiles.lock_user(conn, user_id)
-        return rebuild(conn, user_id, model)
+        if not rebuild(conn, user_id, model):
+            return False
+        return pending_requests.request(conn, Pending.RANKING, user_id)
 
 
 def rebuild(conn: Connection, user_id: int, model: str) -> bool:

@@ -67,9 +67,11 @@ class LibraryCache:
 
 
 def membership_stamp(conn: Connection) -> tuple[object, ...]:
-    """Moves with every committed change to the membership (library_changes, schema.sql)."""
+    """Moves with every committed change to the membership (library_changes, schema.sql). The
+    time tells apart equal ids handed out again (a restored or truncated table)."""
     row = conn.execute(
-        "SELECT count(*) AS n, max(id) AS last, sum(id) AS ids FROM library_changes"
+        "SELECT count(*) AS n, max(id) AS last, sum(id) AS ids, max(changed_at) AS latest "
+        "FROM library_changes"
     ).fetchone()
     assert row is not None
     return tuple(row.values())

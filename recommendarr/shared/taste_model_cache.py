@@ -15,19 +15,20 @@ class TasteModelCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._loaded: tuple[int, ServerModel] | None = None
+        self._loaded: tuple[str, tuple[int, ServerModel]] | None = None
 
     def latest(self, conn: Connection) -> tuple[int, ServerModel] | None:
-        model_id = taste_models.latest_id(conn)
-        if model_id is None:
+        newest = taste_models.latest(conn)
+        if newest is None:
             return None
+        model_id, input_hash = newest
         with self._lock:
-            if self._loaded is not None and self._loaded[0] == model_id:
-                return self._loaded
+            if self._loaded is not None and self._loaded[0] == input_hash:
+                return self._loaded[1]
         data = taste_models.archive(conn, model_id)
         if data is None:
             return None
         loaded = (model_id, load_model(data))
         with self._lock:
-            self._loaded = loaded
+            self._loaded = (input_hash, loaded)
         return loaded

@@ -90,21 +90,49 @@ def save(
     n_items: int,
     n_events: int,
     archive: bytes,
+    fit_seconds: float | None = None,
 ) -> int | None:
     """The new model's id, or None when a model of these inputs is already stored."""
     row = conn.execute(
-        "INSERT INTO taste_models (input_hash, n_users, n_items, n_events, model) "
-        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (input_hash) DO NOTHING RETURNING id",
-        (input_hash, n_users, n_items, n_events, archive),
+        "INSERT INTO taste_models (input_hash, n_users, n_items, n_events, model, fit_seconds) "
+        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (input_hash) DO NOTHING RETURNING id",
+        (input_hash, n_users, n_items, n_events, archive, fit_seconds),
     ).fetchone()
     if row is None:
         return None
+    conn.execute("DELETE FROM taste_model_requests WHERE requested_at < now() - interval '1 day'")
     conn.execute(
         "DELETE FROM taste_models WHERE id NOT IN "
         "(SELECT id FROM taste_models ORDER BY id DESC LIMIT %s)",
         (KEEP_MODELS,),
     )
     return int(row["id"])
+
+
+def refit_key(model_id: int | None) -> str:
+    return f"coverage:{model_id or 0}"
+
+
+def request_refit(
+    conn: Connection, model_id: int | None, min_interval_s: float, fits_apart: float
+) -> float | None:
+    """Claim the one refit asked for while ``model_id`` is the latest (None: no model yet).
+    The seconds the refit should wait (until min_interval_s, or fits_apart times the last
+    fit's duration, after that fit), or None when it was claimed already."""
+    row = conn.execute(
+        "INSERT INTO taste_model_requests (period_key) VALUES (%(key)s) "
+        "ON CONFLICT (period_key) DO NOTHING RETURNING coalesce(("
+        "  SELECT greatest(0, extract(epoch FROM m.fitted_at - now()) "
+        "    + greatest(%(interval)s, %(apart)s * coalesce(m.fit_seconds, 0))) "
+        "  FROM taste_models m WHERE m.id = %(model)s), 0)::float8 AS delay_s",
+        {
+            "key": refit_key(model_id),
+            "model": model_id,
+            "interval": min_interval_s,
+            "apart": fits_apart,
+        },
+    ).fetchone()
+    return None if row is None else float(row["delay_s"])
 
 
 def has_model(conn: Connection, input_hash: str) -> bool:
@@ -114,9 +142,13 @@ def has_model(conn: Connection, input_hash: str) -> bool:
     )
 
 
-def latest_id(conn: Connection) -> int | None:
-    row = conn.execute("SELECT max(id) AS id FROM taste_models").fetchone()
-    return None if row is None or row["id"] is None else int(row["id"])
+def latest(conn: Connection) -> tuple[int, str] | None:
+    """The newest model's id and input hash (an id alone can be handed out again after a
+    restore)."""
+    row = conn.execute(
+        "SELECT id, input_hash FROM taste_models ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else (int(row["id"]), str(row["input_hash"]))
 
 
 def archive(conn: Connection, model_id: int) -> bytes | None:
