@@ -29,7 +29,7 @@ from bench.serving import percentile
 from recommendarr.functions.fit_taste_model import fit, read_inputs
 from recommendarr.functions.rank_user import rank
 from recommendarr.functions.refresh_profile import rebuild
-from recommendarr.runtime import limit_numeric_threads
+from recommendarr.runtime import freeze_boot_objects, limit_numeric_threads
 from recommendarr.shared import db
 from recommendarr.shared.domain.hashed_features import hashed_vector
 from recommendarr.shared.domain.item_text import ItemFacts
@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="print where one run spends time")
     args = parser.parse_args(argv)
     limit_numeric_threads(1)  # as a worker process does at boot (RECOMMENDARR_NUMERIC_THREADS)
+    freeze_boot_objects()  # and as it does once its actors are imported
     url = db.start_embedded_postgres(Path(tempfile.mkdtemp(prefix="rcm-bench-rank-")) / "pg")
     db.apply_schema(url, 768)
     with psycopg.connect(url, row_factory=dict_row) as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
@@ -58,6 +59,7 @@ def start_runtime(settings: Settings, role: str) -> Runtime:
     if role == "worker" or settings.embedded_broker:
         limit_numeric_threads(settings.numeric_threads)
         import_extra_actor_modules(settings)
+        freeze_boot_objects()
         runtime.worker = dramatiq.Worker(
             broker, worker_threads=settings.worker_threads, worker_timeout=100
         )
@@ -80,6 +82,15 @@ def limit_numeric_threads(threads: int) -> None:
     square = np.ones((2, 2))
     square @ square
     threadpool_limits(threads)
+
+
+def freeze_boot_objects() -> None:
+    """Hide what start-up built (modules, classes, functions: some 80,000 objects that live as
+    long as the process) from the cyclic garbage collector. Each full collection walked them
+    all, 40 ms on a 2-core machine, and landed inside whichever ranking was running: most of
+    rank_user's slowest runs. Reference counting still frees them."""
+    gc.collect()
+    gc.freeze()
 
 
 def import_extra_actor_modules(settings: Settings) -> None:

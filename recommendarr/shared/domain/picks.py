@@ -203,8 +203,10 @@ def happiness(scores: np.ndarray) -> np.ndarray:
     """Each score's percentile among the user's candidates, 0 (worst) to 1 (best)."""
     if scores.size == 0:
         return scores
-    order = np.argsort(np.argsort(scores, kind="stable"), kind="stable")
-    percentile: np.ndarray = (order + 1) / scores.size
+    # The inverse of the sorting permutation is each score's rank: one sort, not two.
+    ranks = np.empty(scores.size, dtype=np.int64)
+    ranks[np.argsort(scores, kind="stable")] = np.arange(scores.size)
+    percentile: np.ndarray = (ranks + 1) / scores.size
     return percentile
 
 

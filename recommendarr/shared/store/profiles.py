@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from recommendarr.shared.db import Connection, as_array
@@ -21,13 +22,33 @@ def vectors_for(conn: Connection, item_ids: Iterable[int], model: str) -> dict[i
     return {int(r["item_id"]): as_array(r["embedding"]) for r in rows}
 
 
+# How many columns facts_from_tuple reads: id, tmdb_id, media_type, title, genres, directors,
+# cast, in this order.
+FACT_COLUMNS = 7
+
+
 def facts_for(conn: Connection, item_ids: Iterable[int]) -> dict[int, TitleFacts]:
-    rows = conn.execute(
-        'SELECT id, tmdb_id, media_type, title, genres, directors, "cast" FROM items '
-        "WHERE id = ANY(%s)",
-        (list(item_ids),),
-    ).fetchall()
-    return {int(r["id"]): title_facts(r) for r in rows}
+    # Tuple rows: called on every ranking for hundreds of titles, where building a dict per
+    # row costs more than the query.
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(
+            'SELECT id, tmdb_id, media_type, title, genres, directors, "cast" FROM items '
+            "WHERE id = ANY(%s)",
+            (list(item_ids),),
+        ).fetchall()
+    return {int(r[0]): facts_from_tuple(r) for r in rows}
+
+
+def facts_from_tuple(row: Sequence[Any]) -> TitleFacts:
+    """The facts of a row that starts with the FACT_COLUMNS columns."""
+    return TitleFacts(
+        title=str(row[3]),
+        genres=tuple(row[4] or ()),
+        directors=tuple(row[5] or ()),
+        cast=tuple(row[6] or ()),
+        tmdb_id=row[1],
+        media_type=row[2],
+    )
 
 
 def title_facts(row: dict[str, Any]) -> TitleFacts:

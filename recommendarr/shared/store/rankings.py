@@ -7,13 +7,18 @@ from typing import Any
 
 import numpy as np
 import orjson
+from psycopg.rows import tuple_row
 
 from recommendarr.shared.db import Connection, as_array
 from recommendarr.shared.domain.explain import Influence
 from recommendarr.shared.domain.picks import CandidatePool
 from recommendarr.shared.domain.ranking import Candidate, Pick
 from recommendarr.shared.library_cache import LibraryMembership
-from recommendarr.shared.store.profiles import title_facts
+from recommendarr.shared.store.profiles import (
+    FACT_COLUMNS,
+    facts_from_tuple,
+    title_facts,
+)
 from recommendarr.shared.vector_cache import VectorCache
 
 
@@ -107,17 +112,18 @@ def candidate_pool(conn: Connection, user_id: int, library: LibraryMembership) -
     """Every title the user may be offered tonight: in a library they can see, never played by
     them, not dismissed, hidden or voted down - unless they asked for it anyway (an 'allow'
     override)."""
-    visible = conn.execute(
-        "SELECT library_id FROM user_visible_libraries WHERE user_id = %s", (user_id,)
-    ).fetchall()
-    excluded = conn.execute(
-        "SELECT item_id FROM watch_events WHERE user_id = %(user)s UNION "
-        "SELECT item_id FROM feedback WHERE user_id = %(user)s "
-        "AND kind IN ('dismiss', 'hide', 'down') AND (until IS NULL OR until > now())",
-        {"user": user_id},
-    ).fetchall()
-    offered = np.isin(library.library_ids, [r["library_id"] for r in visible]) & ~np.isin(
-        library.item_ids, [r["item_id"] for r in excluded]
+    with conn.cursor(row_factory=tuple_row) as cur:
+        visible = cur.execute(
+            "SELECT library_id FROM user_visible_libraries WHERE user_id = %s", (user_id,)
+        ).fetchall()
+        excluded = cur.execute(
+            "SELECT item_id FROM watch_events WHERE user_id = %(user)s UNION "
+            "SELECT item_id FROM feedback WHERE user_id = %(user)s "
+            "AND kind IN ('dismiss', 'hide', 'down') AND (until IS NULL OR until > now())",
+            {"user": user_id},
+        ).fetchall()
+    offered = np.isin(library.library_ids, [r[0] for r in visible]) & ~np.isin(
+        library.item_ids, [r[0] for r in excluded]
     )
     rows = np.flatnonzero(offered)
     # Rows are sorted by title then domain: a title's first row names its domain.
@@ -159,23 +165,23 @@ def candidate_details(
 ) -> dict[int, tuple[Candidate, float | None, int | None]]:
     """Facts, vector (zeros while not embedded yet: it then neither pulls nor repels) and TMDB
     votes of each title."""
-    rows = conn.execute(
-        'SELECT i.id, i.tmdb_id, i.media_type, i.title, i.genres, i.directors, i."cast", '
-        "i.vote_average, i.vote_count, e.embedded_at FROM items i "
-        "LEFT JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
-        "WHERE i.id = ANY(%s)",
-        (model, list(item_ids)),
-    ).fetchall()
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(
+            'SELECT i.id, i.tmdb_id, i.media_type, i.title, i.genres, i.directors, i."cast", '
+            "i.vote_average, i.vote_count, e.embedded_at FROM items i "
+            "LEFT JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
+            "WHERE i.id = ANY(%s)",
+            (model, list(item_ids)),
+        ).fetchall()
+    votes_at = FACT_COLUMNS
     found = vectors.with_versions(
-        conn,
-        {int(r["id"]): r["embedded_at"] for r in rows if r["embedded_at"] is not None},
-        model,
+        conn, {int(r[0]): r[votes_at + 2] for r in rows if r[votes_at + 2] is not None}, model
     )
     absent = np.zeros(dim, np.float32)
     details = {}
     for r in rows:
-        candidate = Candidate(int(r["id"]), title_facts(r), found.get(int(r["id"]), absent))
-        details[int(r["id"])] = (candidate, r["vote_average"], r["vote_count"])
+        candidate = Candidate(int(r[0]), facts_from_tuple(r), found.get(int(r[0]), absent))
+        details[int(r[0])] = (candidate, r[votes_at], r[votes_at + 1])
     return details
 
 
