@@ -107,9 +107,11 @@ def settled(database_url: str, redis_url: str) -> bool:
         row = conn.execute(
             "SELECT (SELECT count(*) FROM inbox "
             "  WHERE state IN ('received', 'recorded', 'mapping')),"
+            # Which profile build a list reflects, not when its ranking began: a ranking
+            # that waited for a rebuild's lock started before that build's timestamp.
             " (SELECT count(*) FROM taste_profiles p LEFT JOIN recommendation_runs r "
             "  ON r.user_id = p.user_id AND r.mode = 'tonight' "
-            "  WHERE r.generated_at IS NULL OR r.generated_at < p.built_at),"
+            "  WHERE r.profile_built_at IS NULL OR r.profile_built_at < p.built_at),"
             " (SELECT count(*) FROM users u WHERE NOT EXISTS "
             "  (SELECT 1 FROM taste_profiles p WHERE p.user_id = u.id))"
         ).fetchone()

@@ -162,6 +162,8 @@ def rank(
     coverage = fitted[1].coverage(state.pool.item_ids) if fitted else 0.0
     digest = rank_input_hash(model, fitted[0] if fitted else None, state)
     if rankings.stored_input_hash(conn, user_id, "tonight") == digest:
+        # The lists are already what the newest profile gives: they now reflect it.
+        rankings.mark_current(conn, user_id)
         return coverage
     if fitted is None:
         tonight = content_only_tonight(conn, state, model)

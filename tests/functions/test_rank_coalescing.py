@@ -126,3 +126,32 @@ def test_a_lost_ranking_message_is_resent_by_reconcile(conn: db.Connection) -> N
     assert [(m.actor_name, m.args) for m in messages] == [("rank_user", (maya,))]
     run_queued()
     assert pending_rankings(conn) == []
+
+
+def test_a_rebuild_that_changes_no_ranking_input_still_marks_the_lists_current(
+    conn: db.Connection,
+) -> None:
+    """The lists are kept as they are, but they say they reflect the newest profile (what the
+    API reports as profile_freshness)."""
+    maya, _ = two_viewers(conn)
+    before = conn.execute(
+        "SELECT generated_at, profile_built_at FROM recommendation_runs "
+        "WHERE user_id = %s AND mode = 'tonight'",
+        (maya,),
+    ).fetchone()
+    assert before is not None
+    conn.execute(
+        "UPDATE taste_profiles SET built_at = built_at + interval '1 minute' WHERE user_id = %s",
+        (maya,),
+    )
+    conn.commit()
+    rank_user(maya)
+    rows = conn.execute(
+        "SELECT r.mode, r.generated_at, r.profile_built_at = "
+        "(SELECT max(built_at) FROM taste_profiles p WHERE p.user_id = r.user_id) AS current "
+        "FROM recommendation_runs r WHERE r.user_id = %s",
+        (maya,),
+    ).fetchall()
+    assert rows and all(r["current"] for r in rows)
+    tonight = [r for r in rows if r["mode"] == "tonight"]
+    assert tonight[0]["generated_at"] == before["generated_at"]  # not ranked again

@@ -108,6 +108,18 @@ def replace(
     )
 
 
+def mark_current(conn: Connection, user_id: int) -> None:
+    """Record that the user's stored lists reflect their newest profile build: a rebuild that
+    changes nothing a ranking reads leaves the lists as they are, but not stale."""
+    conn.execute(
+        "UPDATE recommendation_runs SET profile_built_at = "
+        "(SELECT max(built_at) FROM taste_profiles WHERE user_id = %(user)s) "
+        "WHERE user_id = %(user)s AND profile_built_at IS DISTINCT FROM "
+        "(SELECT max(built_at) FROM taste_profiles WHERE user_id = %(user)s)",
+        {"user": user_id},
+    )
+
+
 def candidate_pool(conn: Connection, user_id: int, library: LibraryMembership) -> CandidatePool:
     """Every title the user may be offered tonight: in a library they can see, never played by
     them, not dismissed, hidden or voted down - unless they asked for it anyway (an 'allow'
