@@ -11,7 +11,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+import psycopg
 from dramatiq import Actor
+from psycopg_pool import PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
 from recommendarr.http.schemas import Accepted
@@ -58,7 +60,12 @@ class InboxWriter:
             while len(batch) < MAX_BATCH and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             try:
-                accepted = await run_in_threadpool(write_batch, self.resources, batch)
+                accepted = await run_in_threadpool(write_batch_retrying, self.resources, batch)
+            except (psycopg.OperationalError, PoolTimeout) as exc:
+                log.warning("could not record %d webhooks: %s; answered 503", len(batch), exc)
+                for pending in batch:
+                    pending.done.set_exception(DatabaseUnavailableError(str(exc)))
+                continue
             except Exception as exc:
                 log.exception("could not record %d webhooks", len(batch))
                 for pending in batch:
@@ -69,6 +76,21 @@ class InboxWriter:
             for pending, result in zip(batch, accepted, strict=True):
                 pending.done.set_result(result)
             await run_in_threadpool(send_batch, batch, accepted)
+
+
+class DatabaseUnavailableError(Exception):
+    """The batch could not be recorded: nothing of it is in the inbox."""
+
+
+def write_batch_retrying(resources: Resources, batch: list[Pending]) -> list[Accepted]:
+    """A connection the server dropped (a restart, pg_terminate_backend) fails the first
+    write; the pool replaces it, so one more attempt usually succeeds. Had the failed commit
+    gone through after all, the second copy is a duplicate delivery, which the actors absorb."""
+    try:
+        return write_batch(resources, batch)
+    except psycopg.OperationalError:
+        log.warning("recording %d webhooks failed on a dropped connection; once more", len(batch))
+        return write_batch(resources, batch)
 
 
 def write_batch(resources: Resources, batch: list[Pending]) -> list[Accepted]:
@@ -85,9 +107,21 @@ def write_batch(resources: Resources, batch: list[Pending]) -> list[Accepted]:
 
 
 def send_batch(batch: list[Pending], accepted: list[Accepted]) -> None:
+    unsent: list[int | None] = []
+    error: Exception | None = None
     for pending, done in zip(batch, accepted, strict=True):
         try:
             pending.actor.send_with_options(args=(done.inbox_id,), job_id=done.job_id)
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - whatever the broker raised, the row is safe
             # The body is committed; the inbox reconciler sends it again, so it is not lost.
-            log.exception("could not enqueue inbox row %s; the reconciler will", done.inbox_id)
+            unsent.append(done.inbox_id)
+            error = exc
+    if unsent:
+        # One line per batch: while Redis is down every row fails the same way.
+        log.error(
+            "could not enqueue %d inbox rows (%s..%s): %r; the inbox reconciler will send them",
+            len(unsent),
+            unsent[0],
+            unsent[-1],
+            error,
+        )

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 
 from recommendarr.functions.on_watch_event import on_watch_event
 from recommendarr.http.auth import check_webhook_token
-from recommendarr.http.inbox_writer import InboxWriter
+from recommendarr.http.inbox_writer import DatabaseUnavailableError, InboxWriter
 from recommendarr.http.openapi import Endpoint, Param
 from recommendarr.http.schemas import Accepted
 from recommendarr.shared.domain.events import PayloadError
@@ -21,6 +21,7 @@ from recommendarr.shared.domain.webhooks import parse_webhook
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
+RETRY_AFTER = {"Retry-After": "1"}
 
 
 async def read_capped_body(request: Request, limit: int) -> bytes:
@@ -50,7 +51,14 @@ async def accept(
     except PayloadError as exc:
         raise HTTPException(400 if exc.field == "body" else 422, str(exc)) from exc
     writer: InboxWriter = request.app.state.inbox_writer
-    accepted = await writer.submit(source, content_type[:100], body, actor)
+    try:
+        accepted = await writer.submit(source, content_type[:100], body, actor)
+    except DatabaseUnavailableError as exc:
+        # Nothing was recorded: the sender must try again, and every sender we receive from
+        # retries a 5xx. A 503 with Retry-After says so; a bare 500 reads as our bug.
+        raise HTTPException(
+            503, "the database is unavailable; nothing was recorded, send it again", RETRY_AFTER
+        ) from exc
     return JSONResponse(accepted.model_dump(), status_code=202)
 
 
