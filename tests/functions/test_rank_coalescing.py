@@ -155,3 +155,27 @@ def test_a_rebuild_that_changes_no_ranking_input_still_marks_the_lists_current(
     assert rows and all(r["current"] for r in rows)
     tonight = [r for r in rows if r["mode"] == "tonight"]
     assert tonight[0]["generated_at"] == before["generated_at"]  # not ranked again
+    reconcile_derived("test:0", 0)
+    assert queued() == EMPTY  # current, so the reconciler does not ask again
+
+
+def test_picks_older_than_the_profile_they_read_are_not_stale(conn: db.Connection) -> None:
+    """A ranking that waited for a rebuild's lock began before that build, but read it."""
+    maya, _ = two_viewers(conn)
+    conn.execute(
+        "UPDATE recommendation_runs SET generated_at = generated_at - interval '1 minute' "
+        "WHERE user_id = %s",
+        (maya,),
+    )
+    conn.commit()
+    reconcile_derived("test:0", 0)
+    assert queued() == EMPTY
+    conn.execute(
+        "UPDATE recommendation_runs SET profile_built_at = profile_built_at - interval '1 minute' "
+        "WHERE user_id = %s",
+        (maya,),
+    )
+    conn.commit()
+    reconcile_derived("test:1", 0)  # picks of an older build: ranked again
+    messages = [dramatiq.Message.decode(m) for m in list(broker.queues["profiles"].queue)]
+    assert [(m.actor_name, m.args) for m in messages] == [("rank_user", (maya,))]

@@ -43,13 +43,14 @@ def users_with_stale_profiles(conn: Connection, older_than_s: int, limit: int) -
 
 
 def users_with_stale_picks(conn: Connection, older_than_s: int, limit: int) -> list[int]:
-    """Users whose profile changed after their picks were last written."""
+    """Users whose picks do not reflect their newest profile build (a ranking records which
+    build it read; when it began says nothing, as it may have waited for that build's lock)."""
     rows = conn.execute(
         "SELECT p.user_id FROM taste_profiles p "
         "LEFT JOIN recommendation_runs r ON r.user_id = p.user_id AND r.mode = 'tonight' "
         "WHERE p.built_at < now() - make_interval(secs => %s) "
         "AND p.built_at > now() - make_interval(days => %s) "
-        "AND (r.generated_at IS NULL OR p.built_at > r.generated_at) "
+        "AND (r.profile_built_at IS NULL OR p.built_at > r.profile_built_at) "
         "GROUP BY p.user_id ORDER BY p.user_id LIMIT %s",
         (older_than_s, LOOKBACK_DAYS, limit),
     ).fetchall()
