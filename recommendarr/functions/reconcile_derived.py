@@ -44,7 +44,7 @@ def reconcile_derived(period_key: str, older_than_s: int = 300) -> None:
         picks = reconcile.users_with_stale_picks(conn, older_than_s, BATCH)
         stale_after = min(older_than_s, REQUEST_STALE_S)
         requests = pending_requests.resend_stale(conn, Pending.PROFILE, stale_after, BATCH)
-        rankings = pending_requests.resend_stale(conn, Pending.RANKING, stale_after, BATCH)
+        ranking_requests = pending_requests.resend_stale(conn, Pending.RANKING, stale_after, BATCH)
         reconcile.prune_library_changes(conn, LIBRARY_CHANGES_KEPT_S)
         conn.commit()
     refreshes = sorted(set(profiles) | set(requests))
@@ -52,7 +52,7 @@ def reconcile_derived(period_key: str, older_than_s: int = 300) -> None:
         enrich_item.send(item_id)
     for user_id in refreshes:
         refresh_profile.send(user_id)
-    rankings = sorted((set(picks) | set(rankings)) - set(refreshes))
+    rankings = sorted((set(picks) | set(ranking_requests)) - set(refreshes))
     for user_id in rankings:
         rank_user.send(user_id)
     if items or refreshes or rankings:

@@ -22,11 +22,6 @@ def vectors_for(conn: Connection, item_ids: Iterable[int], model: str) -> dict[i
     return {int(r["item_id"]): as_array(r["embedding"]) for r in rows}
 
 
-# How many columns facts_from_tuple reads: id, tmdb_id, media_type, title, genres, directors,
-# cast, in this order.
-FACT_COLUMNS = 7
-
-
 def facts_for(conn: Connection, item_ids: Iterable[int]) -> dict[int, TitleFacts]:
     # Tuple rows: called on every ranking for hundreds of titles, where building a dict per
     # row costs more than the query.
@@ -40,7 +35,7 @@ def facts_for(conn: Connection, item_ids: Iterable[int]) -> dict[int, TitleFacts
 
 
 def facts_from_tuple(row: Sequence[Any]) -> TitleFacts:
-    """The facts of a row that starts with the FACT_COLUMNS columns."""
+    """The facts of a row of (id, tmdb_id, media_type, title, genres, directors, cast)."""
     return TitleFacts(
         title=str(row[3]),
         genres=tuple(row[4] or ()),

@@ -14,11 +14,7 @@ from recommendarr.shared.domain.explain import Influence
 from recommendarr.shared.domain.picks import CandidatePool
 from recommendarr.shared.domain.ranking import Candidate, Pick
 from recommendarr.shared.library_cache import LibraryMembership
-from recommendarr.shared.store.profiles import (
-    FACT_COLUMNS,
-    facts_from_tuple,
-    title_facts,
-)
+from recommendarr.shared.store.profiles import facts_from_tuple, title_facts
 from recommendarr.shared.vector_cache import VectorCache
 
 
@@ -112,10 +108,9 @@ def mark_current(conn: Connection, user_id: int) -> None:
     """Record that the user's stored lists reflect their newest profile build: a rebuild that
     changes nothing a ranking reads leaves the lists as they are, but not stale."""
     conn.execute(
-        "UPDATE recommendation_runs SET profile_built_at = "
-        "(SELECT max(built_at) FROM taste_profiles WHERE user_id = %(user)s) "
-        "WHERE user_id = %(user)s AND profile_built_at IS DISTINCT FROM "
-        "(SELECT max(built_at) FROM taste_profiles WHERE user_id = %(user)s)",
+        "UPDATE recommendation_runs r SET profile_built_at = p.newest "
+        "FROM (SELECT max(built_at) AS newest FROM taste_profiles WHERE user_id = %(user)s) p "
+        "WHERE r.user_id = %(user)s AND r.profile_built_at IS DISTINCT FROM p.newest",
         {"user": user_id},
     )
 
@@ -185,15 +180,15 @@ def candidate_details(
             "WHERE i.id = ANY(%s)",
             (model, list(item_ids)),
         ).fetchall()
-    votes_at = FACT_COLUMNS
     found = vectors.with_versions(
-        conn, {int(r[0]): r[votes_at + 2] for r in rows if r[votes_at + 2] is not None}, model
+        conn, {int(r[0]): r[-1] for r in rows if r[-1] is not None}, model
     )
     absent = np.zeros(dim, np.float32)
     details = {}
-    for r in rows:
-        candidate = Candidate(int(r[0]), facts_from_tuple(r), found.get(int(r[0]), absent))
-        details[int(r[0])] = (candidate, r[votes_at], r[votes_at + 1])
+    for *facts, vote_average, vote_count, _ in rows:
+        item_id = int(facts[0])
+        candidate = Candidate(item_id, facts_from_tuple(facts), found.get(item_id, absent))
+        details[item_id] = (candidate, vote_average, vote_count)
     return details
 
 
