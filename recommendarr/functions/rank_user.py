@@ -146,6 +146,8 @@ class UserState:
     unexplored: frozenset[str] = frozenset()
     quiz_titles: tuple[str, ...] = ()
     genre_sliders: dict[str, float] = field(default_factory=dict)
+    # Filled as the modes ask: each domain's history is scored over the catalog once.
+    opinions: dict[str, pick_rules.ModelOpinion] = field(default_factory=dict)
 
 
 def rank(
@@ -243,6 +245,15 @@ def domain_history(state: UserState, domain: str) -> list[Interaction]:
     return [i for i in state.history if i.domain == domain]
 
 
+def opinion_of(state: UserState, server: ServerModel, domain: str) -> pick_rules.ModelOpinion:
+    """The model's scores of every title for the user's history in this domain."""
+    if domain not in state.opinions:
+        state.opinions[domain] = pick_rules.model_opinion(
+            server, domain_history(state, domain), state.settings.window_days()
+        )
+    return state.opinions[domain]
+
+
 def profile_for(state: UserState, domain: str) -> TasteProfile:
     for profile in state.profiles:
         if profile.domain == domain:
@@ -264,7 +275,7 @@ def rank_tonight(
     happiness: dict[int, float] = {}
     for domain, item_ids in state.pool.by_domain().items():
         history = domain_history(state, domain)
-        scores = pick_rules.score_pool(server, history, item_ids, state.settings.window_days())
+        scores = opinion_of(state, server, domain).pool(item_ids)
         top = np.argsort(-scores.blended, kind="stable")[:REFINE]
         # Titles the user asked for anyway are refined wherever the model put them.
         asked = np.flatnonzero(np.isin(item_ids, allowed))
@@ -432,12 +443,7 @@ def rank_rediscover(
     picks: list[Pick] = []
     for domain in sorted({t.domain for t in loved if t.item_id in visible}):
         everything = [t for t in loved if t.item_id in visible and t.domain == domain]
-        model_scores = pick_rules.score_pool(
-            server,
-            domain_history(state, domain),
-            [t.item_id for t in everything],
-            state.settings.window_days(),
-        )
+        model_scores = opinion_of(state, server, domain).pool([t.item_id for t in everything])
         best = np.argsort(-model_scores.blended, kind="stable")[:REDISCOVER_POOL]
         titles = [everything[int(n)] for n in best]
         ids = [t.item_id for t in titles]
@@ -487,12 +493,7 @@ def rank_grab(
         pool = [g for g in found if grab_domain(g) == domain]
         if not pool:
             continue
-        scores = pick_rules.score_pool(
-            server,
-            domain_history(state, domain),
-            [g.item_id for g in pool],
-            state.settings.window_days(),
-        )
+        scores = opinion_of(state, server, domain).pool([g.item_id for g in pool])
         quality = pick_rules.bayesian_quality(
             np.array([g.vote_average or np.nan for g in pool], dtype=np.float64),
             np.array([g.vote_count or 0 for g in pool], dtype=np.float64),

@@ -237,6 +237,30 @@ def test_content_scores_match_the_dense_computation_across_batches() -> None:
     np.testing.assert_allclose(scores, histories @ dense @ dense.T, rtol=1e-10, atol=1e-12)
 
 
+def test_a_few_titles_out_of_many_score_as_the_dense_computation() -> None:
+    """One user's history touches a few titles of a big catalog; users with none score zero."""
+    rng = np.random.default_rng(4)
+    catalog = [
+        ItemMetadata(genres=(f"g{rng.integers(0, 30)}",), directors=(f"d{rng.integers(0, 40)}",))
+        if n % 7
+        else ItemMetadata()  # some titles have no metadata at all
+        for n in range(400)
+    ]
+    features = collab.build_item_features(catalog)
+    dense = np.zeros((features.n_items, features.n_features))
+    for row in range(features.n_items):
+        span = slice(features.row_starts[row], features.row_starts[row + 1])
+        dense[row, features.columns[span]] = features.values[span]
+    histories = np.zeros((3, features.n_items))
+    histories[0, rng.choice(features.n_items, 12, replace=False)] = rng.random(12)
+    histories[2, [0, 7, 8]] = [1.0, 0.5, 2.0]  # 0 and 7 have no metadata
+
+    scores = collab.score_content(features, histories)
+
+    np.testing.assert_allclose(scores, histories @ dense @ dense.T, rtol=1e-10, atol=1e-12)
+    assert not scores[1].any()
+
+
 def test_tokens_are_namespaced_case_folded_and_skip_blanks() -> None:
     item = ItemMetadata(genres=("  ", "Drama ", ""), directors=("drama",), language="EN", year=1997)
 

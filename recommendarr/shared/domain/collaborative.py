@@ -350,12 +350,20 @@ CONTENT_USER_BATCH = 32
 
 def _content_profiles(features: ItemFeatures, histories: FloatArray) -> FloatArray:
     """users x features: the history-weighted sum of item vectors."""
-    item_of_entry = np.repeat(np.arange(features.n_items), np.diff(features.row_starts))
-    contributions = histories[:, item_of_entry] * features.values[None, :]
+    # Only the items someone in the batch has a weight for contribute: one user's thousand
+    # titles out of a big catalog gather a few percent of the non-zeros, not all of them.
+    active = np.flatnonzero((histories != 0).any(axis=0))
+    starts = features.row_starts[active]
+    lengths = features.row_starts[active + 1] - starts
+    item_of_entry = np.repeat(active, lengths)
+    # Entry positions of each active item's row, in order: its start plus 0, 1, 2...
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    entries = np.repeat(starts, lengths) + offsets
+    contributions = histories[:, item_of_entry] * features.values[entries][None, :]
     profiles = np.zeros((histories.shape[0], features.n_features))
     for row in range(histories.shape[0]):
         profiles[row] = np.bincount(
-            features.columns, weights=contributions[row], minlength=features.n_features
+            features.columns[entries], weights=contributions[row], minlength=features.n_features
         )
     return profiles
 

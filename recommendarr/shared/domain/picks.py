@@ -1,9 +1,10 @@
 """One user's candidates scored by the fitted taste model, and the mode-specific touches.
 
-``score_pool`` is the model's opinion (the same blend the offline benchmark measures). The modes
-then add what only production knows: vote-based quality (never in the benchmark: its vote counts
-come from the future), genre diversity for newcomers, and the rediscover bonus for a title
-someone loved long ago.
+``model_opinion`` is the model's view of every title for one history (the same blend the offline
+benchmark measures); ``score_pool`` reads one pool of it. The modes then add what only
+production knows: vote-based quality (never in the benchmark: its vote counts come from the
+future), genre diversity for newcomers, and the rediscover bonus for a title someone loved long
+ago.
 """
 
 from __future__ import annotations
@@ -132,17 +133,49 @@ class PoolScores:
         )
 
 
-def score_pool(
+@dataclass(frozen=True)
+class ModelOpinion:
+    """What the model makes of one user history: every title it knows, by model column. A
+    ranking asks it about several pools (tonight's, rediscover's, grab's), so it is computed
+    once per domain history, not once per pool."""
+
+    model: ServerModel
+    blended: np.ndarray
+    collaborative: np.ndarray
+    content: np.ndarray
+    trust: float
+    history_size: int
+
+    def pool(self, item_ids: Sequence[int] | np.ndarray) -> PoolScores:
+        """The scores of ``item_ids``; titles the model was fitted without score 0 (the mean)."""
+        ids = np.asarray(item_ids, dtype=np.int64)
+        if len(self.model.item_ids) == 0:  # a model fitted before any title existed
+            zeros = np.zeros(len(ids))
+            return PoolScores(ids, zeros, zeros, zeros, 0.0, 0)
+        columns = self.model.columns(ids)
+        known = columns >= 0
+
+        def pick(values: np.ndarray) -> np.ndarray:
+            return np.where(known, values[np.maximum(columns, 0)], 0.0)
+
+        return PoolScores(
+            item_ids=ids,
+            blended=pick(self.blended),
+            collaborative=pick(self.collaborative),
+            content=pick(self.content),
+            trust=self.trust,
+            history_size=self.history_size,
+        )
+
+
+def model_opinion(
     model: ServerModel,
     history: Sequence[Interaction],
-    item_ids: Sequence[int] | np.ndarray,
     window_days: float | ModelWindow | None = MODEL_WINDOW,
-) -> PoolScores:
-    """Score ``item_ids`` for a user; titles the model was fitted without score 0 (the mean)."""
-    if len(model.item_ids) == 0:  # a model fitted before any title existed
-        zeros = np.zeros(len(item_ids))
-        ids = np.asarray(item_ids, dtype=np.int64)
-        return PoolScores(ids, zeros, zeros, zeros, 0.0, 0)
+) -> ModelOpinion:
+    if len(model.item_ids) == 0:
+        empty = np.zeros(0)
+        return ModelOpinion(model, empty, empty, empty, 0.0, 0)
     row, size = history_row(model, history, window_days)
     hybrid = model.hybrid
     collaborative = collab.score_item_item(hybrid.item_model, row[None, :])
@@ -159,20 +192,24 @@ def score_pool(
     trust = float(
         collab.collaborative_trust(sizes, hybrid.server_interactions, model.params.blend)[0]
     )
-    columns = model.columns(item_ids)
-    known = columns >= 0
-
-    def pick(values: np.ndarray) -> np.ndarray:
-        return np.where(known, values[np.maximum(columns, 0)], 0.0)
-
-    return PoolScores(
-        item_ids=np.asarray(item_ids, dtype=np.int64),
-        blended=pick(blended),
-        collaborative=pick(collab.standardize_rows(collaborative)[0]),
-        content=pick(collab.standardize_rows(content)[0]),
+    return ModelOpinion(
+        model=model,
+        blended=blended,
+        collaborative=collab.standardize_rows(collaborative)[0],
+        content=collab.standardize_rows(content)[0],
         trust=trust,
         history_size=size,
     )
+
+
+def score_pool(
+    model: ServerModel,
+    history: Sequence[Interaction],
+    item_ids: Sequence[int] | np.ndarray,
+    window_days: float | ModelWindow | None = MODEL_WINDOW,
+) -> PoolScores:
+    """Score ``item_ids`` for a user; titles the model was fitted without score 0 (the mean)."""
+    return model_opinion(model, history, window_days).pool(item_ids)
 
 
 def bayesian_quality(
