@@ -202,8 +202,7 @@ CREATE TABLE IF NOT EXISTS recommendations (
     influenced_by  jsonb NOT NULL DEFAULT '[]',
     explanation    text NOT NULL,
     generated_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (user_id, mode, rank),
-    UNIQUE (user_id, mode, item_id)
+    PRIMARY KEY (user_id, mode, rank)
 );
 
 CREATE TABLE IF NOT EXISTS feedback (
@@ -391,6 +390,12 @@ CREATE INDEX IF NOT EXISTS candidate_scores_item ON candidate_scores (item_id);
 -- titles are never deleted (a title leaving every library stays in items). Readers join items,
 -- so a dangling id would only drop out of a list until the next ranking.
 ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_item_id_fkey;
+-- rank_user rewrites a list in place, rank by rank (see store/rankings.py): a title moving up
+-- a rank would collide with its own old row under a unique key on the title, and an indexed
+-- title column would rule out HOT updates. The lists' code keeps a title to one rank. Half of
+-- each page stays free so a row's new version fits beside the old one.
+ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_user_id_mode_item_id_key;
+ALTER TABLE recommendations SET (fillfactor = 50);
 ALTER TABLE candidate_scores DROP CONSTRAINT IF EXISTS candidate_scores_item_id_fkey;
 
 -- A user's standing instructions about what drives their picks: boost, suppress or block a

@@ -63,6 +63,30 @@ def stored_input_hash(conn: Connection, user_id: int, mode: str) -> str | None:
     return None if row is None else str(row["input_hash"])
 
 
+# Rewritten in place, rank by rank: a row's new version lands on its own page without touching
+# an index (a HOT update; the table keeps free room on each page for it). Deleting the old list
+# and copying in the new one left every old row behind until autovacuum came round: a user
+# re-ranked at each watch of a backfill grew the table and its indexes by the whole list each
+# time, and each ranking wrote slower than the one before.
+# The text columns travel as one JSON array each: an array of JSON strings as a text[]
+# parameter is quoted element by element on the client, which cost more than the write.
+UPSERT_PICKS = """
+INSERT INTO recommendations AS r (user_id, mode, rank, item_id, score, confidence, signals,
+                                  influenced_by, explanation)
+SELECT %(user)s, %(mode)s, p.rank, p.item_id, p.score, p.confidence, p.signals, p.influenced_by,
+       p.explanation
+FROM ROWS FROM (unnest(%(items)s::bigint[]), unnest(%(scores)s::real[]),
+                unnest(%(confidences)s::text[]), jsonb_array_elements(%(signals)s::jsonb),
+                jsonb_array_elements(%(influences)s::jsonb),
+                jsonb_array_elements_text(%(explanations)s::jsonb)) WITH ORDINALITY
+     AS p(item_id, score, confidence, signals, influenced_by, explanation, rank)
+ON CONFLICT (user_id, mode, rank) DO UPDATE SET
+    item_id = EXCLUDED.item_id, score = EXCLUDED.score, confidence = EXCLUDED.confidence,
+    signals = EXCLUDED.signals, influenced_by = EXCLUDED.influenced_by,
+    explanation = EXCLUDED.explanation, generated_at = now()
+"""
+
+
 def replace(
     conn: Connection,
     user_id: int,
@@ -71,28 +95,30 @@ def replace(
     input_hash: str,
     total_candidates: int,
 ) -> None:
-    conn.execute("DELETE FROM recommendations WHERE user_id = %s AND mode = %s", (user_id, mode))
-    with (
-        conn.cursor() as cur,
-        cur.copy(
-            "COPY recommendations (user_id, mode, rank, item_id, score, confidence, signals, "
-            "influenced_by, explanation) FROM STDIN"
-        ) as copy,
-    ):
-        for rank, p in enumerate(picks, start=1):
-            copy.write_row(
-                (
-                    user_id,
-                    mode,
-                    rank,
-                    p.item_id,
-                    p.score,
-                    p.confidence,
-                    orjson.dumps(p.signals).decode(),
-                    orjson.dumps([influence_json(i) for i in p.influenced_by]).decode(),
-                    p.explanation,
-                )
-            )
+    item_ids = [p.item_id for p in picks]
+    if len(set(item_ids)) != len(item_ids):
+        # The table no longer has a unique key on the title (it would refuse a title moving up
+        # a rank mid-update), so the lists' own rule is kept here.
+        raise ValueError(f"a {mode} list names a title twice")
+    conn.execute(
+        UPSERT_PICKS,
+        {
+            "user": user_id,
+            "mode": mode,
+            "items": item_ids,
+            "scores": [p.score for p in picks],
+            "confidences": [p.confidence for p in picks],
+            "signals": orjson.dumps([p.signals for p in picks]).decode(),
+            "influences": orjson.dumps(
+                [[influence_json(i) for i in p.influenced_by] for p in picks]
+            ).decode(),
+            "explanations": orjson.dumps([p.explanation for p in picks]).decode(),
+        },
+    )
+    conn.execute(
+        "DELETE FROM recommendations WHERE user_id = %s AND mode = %s AND rank > %s",
+        (user_id, mode, len(picks)),
+    )
     conn.execute(
         "INSERT INTO recommendation_runs (user_id, mode, input_hash, total_candidates, "
         "profile_built_at) VALUES (%s, %s, %s, %s, "

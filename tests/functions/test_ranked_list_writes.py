@@ -1,0 +1,61 @@
+"""rankings.replace rewrites a stored list in place: ranks move, lists shrink, nothing lingers."""
+
+from __future__ import annotations
+
+import pytest
+
+from recommendarr.shared import db
+from recommendarr.shared.domain.ranking import Pick
+from recommendarr.shared.store import rankings
+from tests.helpers import add_user, seed_library
+
+
+def pick(item_id: int, score: float) -> Pick:
+    return Pick(item_id, score, "medium", {"model_score": score}, [], f"because {item_id}")
+
+
+def stored(conn: db.Connection, user_id: int) -> list[tuple[int, int, str]]:
+    rows = conn.execute(
+        "SELECT rank, item_id, explanation FROM recommendations "
+        "WHERE user_id = %s AND mode = 'tonight' ORDER BY rank",
+        (user_id,),
+    ).fetchall()
+    return [(r["rank"], r["item_id"], r["explanation"]) for r in rows]
+
+
+def test_a_title_moving_up_and_a_shorter_list_replace_the_old_one(conn: db.Connection) -> None:
+    ids = sorted(seed_library(conn).values())
+    user_id = add_user(conn, "501", "maya")
+    rankings.replace(
+        conn, user_id, "tonight", [pick(i, 3.0 - n) for n, i in enumerate(ids[:3])], "a", 3
+    )
+    # The title at rank 3 moves to rank 1 while the one it displaces still holds its old row.
+    rankings.replace(conn, user_id, "tonight", [pick(ids[2], 5.0), pick(ids[0], 4.0)], "b", 2)
+    conn.commit()
+
+    assert stored(conn, user_id) == [
+        (1, ids[2], f"because {ids[2]}"),
+        (2, ids[0], f"because {ids[0]}"),
+    ]
+    run = conn.execute(
+        "SELECT input_hash, total_candidates FROM recommendation_runs WHERE user_id = %s",
+        (user_id,),
+    ).fetchone()
+    assert run is not None and (run["input_hash"], run["total_candidates"]) == ("b", 2)
+
+
+def test_an_emptied_list_leaves_no_rows(conn: db.Connection) -> None:
+    ids = sorted(seed_library(conn).values())
+    user_id = add_user(conn, "501", "maya")
+    rankings.replace(conn, user_id, "tonight", [pick(ids[0], 1.0)], "a", 1)
+    rankings.replace(conn, user_id, "tonight", [], "b", 0)
+
+    assert stored(conn, user_id) == []
+
+
+def test_a_list_naming_a_title_twice_is_refused(conn: db.Connection) -> None:
+    ids = sorted(seed_library(conn).values())
+    user_id = add_user(conn, "501", "maya")
+
+    with pytest.raises(ValueError, match="twice"):
+        rankings.replace(conn, user_id, "tonight", [pick(ids[0], 2.0), pick(ids[0], 1.0)], "a", 2)
