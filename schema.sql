@@ -192,7 +192,7 @@ CREATE TABLE IF NOT EXISTS recommendation_runs (
 );
 
 CREATE TABLE IF NOT EXISTS recommendations (
-    user_id        bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    user_id        bigint NOT NULL,
     mode           text NOT NULL,
     rank           integer NOT NULL,
     item_id        bigint NOT NULL,
@@ -376,7 +376,7 @@ CREATE TABLE IF NOT EXISTS taste_model_requests (
 -- Every unseen title a user may be offered, with how happy it would make them (0..1, their own
 -- percentile) and the one-line reason: what group night and shuffle read.
 CREATE TABLE IF NOT EXISTS candidate_scores (
-    user_id     bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    user_id     bigint NOT NULL,
     item_id     bigint NOT NULL,
     score       real NOT NULL,
     happiness   real NOT NULL CHECK (happiness BETWEEN 0 AND 1),
@@ -393,9 +393,25 @@ ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_item_id_fk
 -- rank_user rewrites a list in place, rank by rank (see store/rankings.py): a title moving up
 -- a rank would collide with its own old row under a unique key on the title, and an indexed
 -- title column would rule out HOT updates. The lists' code keeps a title to one rank. Half of
--- each page stays free so a row's new version fits beside the old one.
+-- each page stays free so a row's new version fits beside the old one (candidate_scores is
+-- rewritten in place too, by title).
 ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_user_id_mode_item_id_key;
 ALTER TABLE recommendations SET (fillfactor = 50);
+ALTER TABLE candidate_scores SET (fillfactor = 50);
+-- Nor a foreign key on the user: its check ran for every rewritten row (even an update that
+-- keeps the user), several milliseconds of each ranking. Removing a user still removes their
+-- lists, by this trigger.
+ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_user_id_fkey;
+ALTER TABLE candidate_scores DROP CONSTRAINT IF EXISTS candidate_scores_user_id_fkey;
+CREATE OR REPLACE FUNCTION forget_removed_users_lists() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM recommendations WHERE user_id IN (SELECT id FROM removed_users);
+    DELETE FROM candidate_scores WHERE user_id IN (SELECT id FROM removed_users);
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER users_removed AFTER DELETE ON users
+    REFERENCING OLD TABLE AS removed_users FOR EACH STATEMENT
+    EXECUTE FUNCTION forget_removed_users_lists();
 ALTER TABLE candidate_scores DROP CONSTRAINT IF EXISTS candidate_scores_item_id_fkey;
 
 -- A user's standing instructions about what drives their picks: boost, suppress or block a

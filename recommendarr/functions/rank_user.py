@@ -276,12 +276,12 @@ def rank_tonight(
     for domain, item_ids in state.pool.by_domain().items():
         history = domain_history(state, domain)
         scores = opinion_of(state, server, domain).pool(item_ids)
-        top = np.argsort(-scores.blended, kind="stable")[:REFINE]
+        top = pick_rules.top_positions(scores.blended, REFINE)
         # Titles the user asked for anyway are refined wherever the model put them.
         asked = np.flatnonzero(np.isin(item_ids, allowed))
         top = np.concatenate([top, np.setdiff1d(asked, top).astype(top.dtype)])
-        happy = pick_rules.happiness(scores.blended)
-        happiness.update(zip(item_ids[top].tolist(), happy[top].tolist(), strict=True))
+        happy = pick_rules.happiness(scores.blended, top)
+        happiness.update(zip(item_ids[top].tolist(), happy.tolist(), strict=True))
         picks += refine_domain(conn, state, domain, scores, top, history, model, dim, vectors)
     picks.sort(key=lambda p: -p.score)
     scored = [

@@ -59,3 +59,39 @@ def test_a_list_naming_a_title_twice_is_refused(conn: db.Connection) -> None:
 
     with pytest.raises(ValueError, match="twice"):
         rankings.replace(conn, user_id, "tonight", [pick(ids[0], 2.0), pick(ids[0], 1.0)], "a", 2)
+
+
+def test_candidate_scores_keep_only_the_newest_set(conn: db.Connection) -> None:
+    ids = sorted(seed_library(conn).values())
+    user_id = add_user(conn, "501", "maya")
+    rankings.replace_candidate_scores(
+        conn, user_id, [(ids[0], 2.0, 0.9, "old a"), (ids[1], 1.0, 0.5, "old b")]
+    )
+    rankings.replace_candidate_scores(
+        conn, user_id, [(ids[1], 3.0, 1.0, "new b"), (ids[2], 0.5, 0.2, "new c")]
+    )
+
+    rows = conn.execute(
+        "SELECT item_id, score, happiness, reason FROM candidate_scores WHERE user_id = %s "
+        "ORDER BY item_id",
+        (user_id,),
+    ).fetchall()
+    assert [tuple(r.values()) for r in rows] == [
+        (ids[1], 3.0, 1.0, "new b"),
+        (ids[2], 0.5, 0.2, "new c"),
+    ]
+
+
+def test_removing_a_user_removes_their_lists(conn: db.Connection) -> None:
+    ids = sorted(seed_library(conn).values())
+    user_id = add_user(conn, "501", "maya")
+    other = add_user(conn, "502", "sam")
+    for someone in (user_id, other):
+        rankings.replace(conn, someone, "tonight", [pick(ids[0], 1.0)], "a", 1)
+        rankings.replace_candidate_scores(conn, someone, [(ids[0], 1.0, 1.0, "a")])
+
+    conn.execute("DELETE FROM users WHERE id = %s", (user_id,))
+
+    for table in ("recommendations", "candidate_scores"):
+        left = conn.execute(f"SELECT DISTINCT user_id FROM {table}").fetchall()
+        assert [r["user_id"] for r in left] == [other]

@@ -236,15 +236,36 @@ def standardize(values: np.ndarray) -> np.ndarray:
     return standardized
 
 
-def happiness(scores: np.ndarray) -> np.ndarray:
-    """Each score's percentile among the user's candidates, 0 (worst) to 1 (best)."""
-    if scores.size == 0:
-        return scores
-    # The inverse of the sorting permutation is each score's rank: one sort, not two.
-    ranks = np.empty(scores.size, dtype=np.int64)
-    ranks[np.argsort(scores, kind="stable")] = np.arange(scores.size)
+def happiness(scores: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The percentile of each score at ``positions`` among all of ``scores``, 0 (worst) to 1
+    (best); equal scores rank by position, as a stable sort would order them."""
+    if positions.size == 0:
+        return np.zeros(0)
+    # One sort of the values (not of their indices) and a binary search per asked score: the
+    # few hundred refined titles of a twenty-thousand-title pool are all that need one.
+    ordered = np.sort(scores)
+    asked = scores[positions]
+    ranks = np.searchsorted(ordered, asked, side="left")
+    ties = np.searchsorted(ordered, asked, side="right") - ranks > 1
+    for n in np.flatnonzero(ties):
+        ranks[n] += int((scores[: positions[n]] == asked[n]).sum())
     percentile: np.ndarray = (ranks + 1) / scores.size
     return percentile
+
+
+def top_positions(scores: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` highest scores, best first, ties by position: what a stable
+    descending sort would put first, without sorting the whole pool."""
+    if len(scores) <= count:
+        return np.argsort(-scores, kind="stable")
+    if count <= 0:
+        return np.zeros(0, dtype=np.int64)
+    threshold = np.partition(scores, len(scores) - count)[len(scores) - count]
+    above = np.flatnonzero(scores > threshold)
+    tied = np.flatnonzero(scores == threshold)[: count - len(above)]
+    chosen = np.concatenate([above, tied])
+    ordered: np.ndarray = chosen[np.argsort(-scores[chosen], kind="stable")]
+    return ordered
 
 
 def diversify(scores: np.ndarray, genres: Sequence[Sequence[str]], limit: int) -> list[int]:

@@ -9,14 +9,15 @@ import numpy as np
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
-from recommendarr.shared.db import Connection, as_array
+from recommendarr.shared.db import Connection, as_array, number_array
 from recommendarr.shared.domain.taste import MoodCluster, TasteProfile, TitleFacts
 
 
 def vectors_for(conn: Connection, item_ids: Iterable[int], model: str) -> dict[int, np.ndarray]:
     rows = conn.execute(
-        "SELECT item_id, embedding FROM item_embeddings WHERE model = %s AND item_id = ANY(%s)",
-        (model, list(item_ids)),
+        "SELECT item_id, embedding FROM item_embeddings "
+        "WHERE model = %s AND item_id = ANY(%s::bigint[])",
+        (model, number_array(item_ids)),
         binary=True,  # ten times faster than parsing vectors from text
     ).fetchall()
     return {int(r["item_id"]): as_array(r["embedding"]) for r in rows}
@@ -28,8 +29,8 @@ def facts_for(conn: Connection, item_ids: Iterable[int]) -> dict[int, TitleFacts
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(
             'SELECT id, tmdb_id, media_type, title, genres, directors, "cast" FROM items '
-            "WHERE id = ANY(%s)",
-            (list(item_ids),),
+            "WHERE id = ANY(%s::bigint[])",
+            (number_array(item_ids),),
         ).fetchall()
     return {int(r[0]): facts_from_tuple(r) for r in rows}
 

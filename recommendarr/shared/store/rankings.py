@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 from psycopg.rows import tuple_row
 
-from recommendarr.shared.db import Connection, as_array
+from recommendarr.shared.db import Connection, as_array, number_array
 from recommendarr.shared.domain.explain import Influence
 from recommendarr.shared.domain.picks import CandidatePool
 from recommendarr.shared.domain.ranking import Candidate, Pick
@@ -105,8 +105,8 @@ def replace(
         {
             "user": user_id,
             "mode": mode,
-            "items": item_ids,
-            "scores": [p.score for p in picks],
+            "items": number_array(item_ids),
+            "scores": number_array(p.score for p in picks),
             "confidences": [p.confidence for p in picks],
             "signals": orjson.dumps([p.signals for p in picks]).decode(),
             "influences": orjson.dumps(
@@ -187,8 +187,8 @@ def allowed_anyway(conn: Connection, user_id: int) -> list[tuple[int, str]]:
 def visible_item_ids(conn: Connection, user_id: int, item_ids: Sequence[int]) -> set[int]:
     rows = conn.execute(
         "SELECT DISTINCT li.item_id FROM library_items li JOIN user_visible_libraries a "
-        "ON a.library_id = li.library_id AND a.user_id = %s WHERE li.item_id = ANY(%s)",
-        (user_id, list(item_ids)),
+        "ON a.library_id = li.library_id AND a.user_id = %s WHERE li.item_id = ANY(%s::bigint[])",
+        (user_id, number_array(item_ids)),
     ).fetchall()
     return {int(r["item_id"]) for r in rows}
 
@@ -203,8 +203,8 @@ def candidate_details(
             'SELECT i.id, i.tmdb_id, i.media_type, i.title, i.genres, i.directors, i."cast", '
             "i.vote_average, i.vote_count, e.embedded_at FROM items i "
             "LEFT JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
-            "WHERE i.id = ANY(%s)",
-            (model, list(item_ids)),
+            "WHERE i.id = ANY(%s::bigint[])",
+            (model, number_array(item_ids)),
         ).fetchall()
     found = vectors.with_versions(
         conn, {int(r[0]): r[-1] for r in rows if r[-1] is not None}, model
@@ -218,16 +218,36 @@ def candidate_details(
     return details
 
 
+# As with the lists: a title still among the best keeps its row and gets a HOT update (only
+# titles entering or leaving the set touch the indexes), instead of a delete and re-insert of
+# every row at every ranking.
+UPSERT_CANDIDATES = """
+INSERT INTO candidate_scores AS c (user_id, item_id, score, happiness, reason)
+SELECT %(user)s, s.item_id, s.score, s.happiness, s.reason
+FROM ROWS FROM (unnest(%(items)s::bigint[]), unnest(%(scores)s::real[]),
+                unnest(%(happiness)s::real[]), jsonb_array_elements_text(%(reasons)s::jsonb))
+     AS s(item_id, score, happiness, reason)
+ON CONFLICT (user_id, item_id) DO UPDATE SET
+    score = EXCLUDED.score, happiness = EXCLUDED.happiness, reason = EXCLUDED.reason
+"""
+
+
 def replace_candidate_scores(
     conn: Connection, user_id: int, rows: Sequence[tuple[int, float, float, str]]
 ) -> None:
     """(item id, score, happiness, reason) of the user's best candidates, replacing the old."""
-    conn.execute("DELETE FROM candidate_scores WHERE user_id = %s", (user_id,))
-    with (
-        conn.cursor() as cur,
-        cur.copy(
-            "COPY candidate_scores (user_id, item_id, score, happiness, reason) FROM STDIN"
-        ) as copy,
-    ):
-        for item_id, score, happy, reason in rows:
-            copy.write_row((user_id, item_id, score, happy, reason))
+    item_ids = [r[0] for r in rows]
+    conn.execute(
+        "DELETE FROM candidate_scores WHERE user_id = %s AND item_id <> ALL(%s::bigint[])",
+        (user_id, number_array(item_ids)),
+    )
+    conn.execute(
+        UPSERT_CANDIDATES,
+        {
+            "user": user_id,
+            "items": number_array(item_ids),
+            "scores": number_array(r[1] for r in rows),
+            "happiness": number_array(r[2] for r in rows),
+            "reasons": orjson.dumps([r[3] for r in rows]).decode(),
+        },
+    )
