@@ -201,8 +201,7 @@ CREATE TABLE IF NOT EXISTS recommendations (
     signals        jsonb NOT NULL DEFAULT '{}',
     influenced_by  jsonb NOT NULL DEFAULT '[]',
     explanation    text NOT NULL,
-    generated_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (user_id, mode, rank)
+    generated_at   timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE TABLE IF NOT EXISTS feedback (
@@ -380,8 +379,7 @@ CREATE TABLE IF NOT EXISTS candidate_scores (
     item_id     bigint NOT NULL,
     score       real NOT NULL,
     happiness   real NOT NULL CHECK (happiness BETWEEN 0 AND 1),
-    reason      text NOT NULL,
-    PRIMARY KEY (user_id, item_id)
+    reason      text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS candidate_scores_item ON candidate_scores (item_id);
 
@@ -390,17 +388,17 @@ CREATE INDEX IF NOT EXISTS candidate_scores_item ON candidate_scores (item_id);
 -- titles are never deleted (a title leaving every library stays in items). Readers join items,
 -- so a dangling id would only drop out of a list until the next ranking.
 ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_item_id_fkey;
--- rank_user rewrites a list in place, rank by rank (see store/rankings.py): a title moving up
--- a rank would collide with its own old row under a unique key on the title, and an indexed
--- title column would rule out HOT updates. The lists' code keeps a title to one rank. Half of
--- each page stays free so a row's new version fits beside the old one (candidate_scores is
--- rewritten in place too, by title).
+-- Both are deleted and copied in whole at every ranking, and neither has a unique key (see
+-- store/rankings.py): each copied row's key check walked past every dead row left with that key
+-- by the rankings since the last autovacuum, so a user re-ranked often wrote slower each time.
+-- rank_user writes under the user's lock and keeps a title to one rank in its own code.
 ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_user_id_mode_item_id_key;
-ALTER TABLE recommendations SET (fillfactor = 50);
-ALTER TABLE candidate_scores SET (fillfactor = 50);
--- Nor a foreign key on the user: its check ran for every rewritten row (even an update that
--- keeps the user), several milliseconds of each ranking. Removing a user still removes their
--- lists, by this trigger.
+ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_pkey;
+CREATE INDEX IF NOT EXISTS recommendations_list ON recommendations (user_id, mode, rank);
+ALTER TABLE candidate_scores DROP CONSTRAINT IF EXISTS candidate_scores_pkey;
+CREATE INDEX IF NOT EXISTS candidate_scores_user ON candidate_scores (user_id, item_id);
+-- Nor a foreign key on the user: its check ran for every written row, a few milliseconds of
+-- each ranking. Removing a user still removes their lists, by this trigger.
 ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_user_id_fkey;
 ALTER TABLE candidate_scores DROP CONSTRAINT IF EXISTS candidate_scores_user_id_fkey;
 CREATE OR REPLACE FUNCTION forget_removed_users_lists() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,4 +1,4 @@
-"""rankings.replace rewrites a stored list in place: ranks move, lists shrink, nothing lingers."""
+"""rankings.replace and replace_candidate_scores: ranks move, lists shrink, nothing lingers."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_a_title_moving_up_and_a_shorter_list_replace_the_old_one(conn: db.Conne
     rankings.replace(
         conn, user_id, "tonight", [pick(i, 3.0 - n) for n, i in enumerate(ids[:3])], "a", 3
     )
-    # The title at rank 3 moves to rank 1 while the one it displaces still holds its old row.
+    # The title at rank 3 moves to rank 1, and the list loses a title.
     rankings.replace(conn, user_id, "tonight", [pick(ids[2], 5.0), pick(ids[0], 4.0)], "b", 2)
     conn.commit()
 

@@ -63,30 +63,11 @@ def stored_input_hash(conn: Connection, user_id: int, mode: str) -> str | None:
     return None if row is None else str(row["input_hash"])
 
 
-# Rewritten in place, rank by rank: a row's new version lands on its own page without touching
-# an index (a HOT update; the table keeps free room on each page for it). Deleting the old list
-# and copying in the new one left every old row behind until autovacuum came round: a user
-# re-ranked at each watch of a backfill grew the table and its indexes by the whole list each
-# time, and each ranking wrote slower than the one before.
-# The text columns travel as one JSON array each: an array of JSON strings as a text[]
-# parameter is quoted element by element on the client, which cost more than the write.
-UPSERT_PICKS = """
-INSERT INTO recommendations AS r (user_id, mode, rank, item_id, score, confidence, signals,
-                                  influenced_by, explanation)
-SELECT %(user)s, %(mode)s, p.rank, p.item_id, p.score, p.confidence, p.signals, p.influenced_by,
-       p.explanation
-FROM ROWS FROM (unnest(%(items)s::bigint[]), unnest(%(scores)s::real[]),
-                unnest(%(confidences)s::text[]), jsonb_array_elements(%(signals)s::jsonb),
-                jsonb_array_elements(%(influences)s::jsonb),
-                jsonb_array_elements_text(%(explanations)s::jsonb)) WITH ORDINALITY
-     AS p(item_id, score, confidence, signals, influenced_by, explanation, rank)
-ON CONFLICT (user_id, mode, rank) DO UPDATE SET
-    item_id = EXCLUDED.item_id, score = EXCLUDED.score, confidence = EXCLUDED.confidence,
-    signals = EXCLUDED.signals, influenced_by = EXCLUDED.influenced_by,
-    explanation = EXCLUDED.explanation, generated_at = now()
-"""
-
-
+# A list is deleted and copied in whole. The table has no unique key: under one, every copied
+# row's key check walked past each earlier ranking's dead row with that key until autovacuum
+# came round, so a user re-ranked at every watch of a backfill wrote slower each time (11 ms
+# growing past 30 ms within 30 rankings). rank_user holds the user's lock while it writes, and
+# the check below keeps a title to one rank.
 def replace(
     conn: Connection,
     user_id: int,
@@ -95,30 +76,30 @@ def replace(
     input_hash: str,
     total_candidates: int,
 ) -> None:
-    item_ids = [p.item_id for p in picks]
-    if len(set(item_ids)) != len(item_ids):
-        # The table no longer has a unique key on the title (it would refuse a title moving up
-        # a rank mid-update), so the lists' own rule is kept here.
+    if len({p.item_id for p in picks}) != len(picks):
         raise ValueError(f"a {mode} list names a title twice")
-    conn.execute(
-        UPSERT_PICKS,
-        {
-            "user": user_id,
-            "mode": mode,
-            "items": number_array(item_ids),
-            "scores": number_array(p.score for p in picks),
-            "confidences": [p.confidence for p in picks],
-            "signals": orjson.dumps([p.signals for p in picks]).decode(),
-            "influences": orjson.dumps(
-                [[influence_json(i) for i in p.influenced_by] for p in picks]
-            ).decode(),
-            "explanations": orjson.dumps([p.explanation for p in picks]).decode(),
-        },
-    )
-    conn.execute(
-        "DELETE FROM recommendations WHERE user_id = %s AND mode = %s AND rank > %s",
-        (user_id, mode, len(picks)),
-    )
+    conn.execute("DELETE FROM recommendations WHERE user_id = %s AND mode = %s", (user_id, mode))
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY recommendations (user_id, mode, rank, item_id, score, confidence, signals, "
+            "influenced_by, explanation) FROM STDIN"
+        ) as copy,
+    ):
+        for rank, p in enumerate(picks, start=1):
+            copy.write_row(
+                (
+                    user_id,
+                    mode,
+                    rank,
+                    p.item_id,
+                    p.score,
+                    p.confidence,
+                    orjson.dumps(p.signals).decode(),
+                    orjson.dumps([influence_json(i) for i in p.influenced_by]).decode(),
+                    p.explanation,
+                )
+            )
     conn.execute(
         "INSERT INTO recommendation_runs (user_id, mode, input_hash, total_candidates, "
         "profile_built_at) VALUES (%s, %s, %s, %s, "
@@ -218,36 +199,19 @@ def candidate_details(
     return details
 
 
-# As with the lists: a title still among the best keeps its row and gets a HOT update (only
-# titles entering or leaving the set touch the indexes), instead of a delete and re-insert of
-# every row at every ranking.
-UPSERT_CANDIDATES = """
-INSERT INTO candidate_scores AS c (user_id, item_id, score, happiness, reason)
-SELECT %(user)s, s.item_id, s.score, s.happiness, s.reason
-FROM ROWS FROM (unnest(%(items)s::bigint[]), unnest(%(scores)s::real[]),
-                unnest(%(happiness)s::real[]), jsonb_array_elements_text(%(reasons)s::jsonb))
-     AS s(item_id, score, happiness, reason)
-ON CONFLICT (user_id, item_id) DO UPDATE SET
-    score = EXCLUDED.score, happiness = EXCLUDED.happiness, reason = EXCLUDED.reason
-"""
-
-
 def replace_candidate_scores(
     conn: Connection, user_id: int, rows: Sequence[tuple[int, float, float, str]]
 ) -> None:
-    """(item id, score, happiness, reason) of the user's best candidates, replacing the old."""
-    item_ids = [r[0] for r in rows]
-    conn.execute(
-        "DELETE FROM candidate_scores WHERE user_id = %s AND item_id <> ALL(%s::bigint[])",
-        (user_id, number_array(item_ids)),
-    )
-    conn.execute(
-        UPSERT_CANDIDATES,
-        {
-            "user": user_id,
-            "items": number_array(item_ids),
-            "scores": number_array(r[1] for r in rows),
-            "happiness": number_array(r[2] for r in rows),
-            "reasons": orjson.dumps([r[3] for r in rows]).decode(),
-        },
-    )
+    """(item id, score, happiness, reason) of the user's best candidates, replacing the old
+    (copied in whole, without a unique key, as the lists are)."""
+    if len({r[0] for r in rows}) != len(rows):
+        raise ValueError("the scored candidates name a title twice")
+    conn.execute("DELETE FROM candidate_scores WHERE user_id = %s", (user_id,))
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY candidate_scores (user_id, item_id, score, happiness, reason) FROM STDIN"
+        ) as copy,
+    ):
+        for item_id, score, happy, reason in rows:
+            copy.write_row((user_id, item_id, score, happy, reason))
