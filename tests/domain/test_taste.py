@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -177,4 +178,4 @@ def test_a_title_seen_once_is_summarized_as_the_general_rule_does() -> None:
                 general = summarize_title(7, [row, row])  # two rows take the general path
                 once = summarize_viewing(7, row)
                 assert once.completions == min(1, general.completions)
-                assert once == type(once)(**{**general.__dict__, "completions": once.completions})
+                assert once == replace(general, completions=once.completions)
