@@ -169,16 +169,19 @@ def rank(
         return coverage
     if fitted is None:
         tonight = content_only_tonight(conn, state, model)
-        rankings.replace(conn, user_id, "tonight", tonight, digest, len(state.pool))
+        rankings.replace(conn, user_id, {"tonight": (tonight, len(state.pool))}, digest)
         return coverage
     server = fitted[1]
     tonight, scored = rank_tonight(conn, state, server, model, dim, vectors)
-    rankings.replace(conn, user_id, "tonight", tonight, digest, len(state.pool))
-    rankings.replace_candidate_scores(conn, user_id, scored)
     rediscover = rank_rediscover(conn, state, server, model, dim, vectors)
-    rankings.replace(conn, user_id, "rediscover", rediscover, digest, len(rediscover))
     grab, considered = rank_grab(conn, state, server, model, dim)
-    rankings.replace(conn, user_id, "grab", grab, digest, considered)
+    lists = {
+        "tonight": (tonight, len(state.pool)),
+        "rediscover": (rediscover, len(rediscover)),
+        "grab": (grab, considered),
+    }
+    rankings.replace(conn, user_id, lists, digest)
+    rankings.replace_candidate_scores(conn, user_id, scored)
     return coverage
 
 

@@ -27,10 +27,10 @@ def test_a_title_moving_up_and_a_shorter_list_replace_the_old_one(conn: db.Conne
     ids = sorted(seed_library(conn).values())
     user_id = add_user(conn, "501", "maya")
     rankings.replace(
-        conn, user_id, "tonight", [pick(i, 3.0 - n) for n, i in enumerate(ids[:3])], "a", 3
+        conn, user_id, {"tonight": ([pick(i, 3.0 - n) for n, i in enumerate(ids[:3])], 3)}, "a"
     )
     # The title at rank 3 moves to rank 1, and the list loses a title.
-    rankings.replace(conn, user_id, "tonight", [pick(ids[2], 5.0), pick(ids[0], 4.0)], "b", 2)
+    rankings.replace(conn, user_id, {"tonight": ([pick(ids[2], 5.0), pick(ids[0], 4.0)], 2)}, "b")
     conn.commit()
 
     assert stored(conn, user_id) == [
@@ -47,8 +47,8 @@ def test_a_title_moving_up_and_a_shorter_list_replace_the_old_one(conn: db.Conne
 def test_an_emptied_list_leaves_no_rows(conn: db.Connection) -> None:
     ids = sorted(seed_library(conn).values())
     user_id = add_user(conn, "501", "maya")
-    rankings.replace(conn, user_id, "tonight", [pick(ids[0], 1.0)], "a", 1)
-    rankings.replace(conn, user_id, "tonight", [], "b", 0)
+    rankings.replace(conn, user_id, {"tonight": ([pick(ids[0], 1.0)], 1)}, "a")
+    rankings.replace(conn, user_id, {"tonight": ([], 0)}, "b")
 
     assert stored(conn, user_id) == []
 
@@ -58,7 +58,9 @@ def test_a_list_naming_a_title_twice_is_refused(conn: db.Connection) -> None:
     user_id = add_user(conn, "501", "maya")
 
     with pytest.raises(ValueError, match="twice"):
-        rankings.replace(conn, user_id, "tonight", [pick(ids[0], 2.0), pick(ids[0], 1.0)], "a", 2)
+        rankings.replace(
+            conn, user_id, {"tonight": ([pick(ids[0], 2.0), pick(ids[0], 1.0)], 2)}, "a"
+        )
 
 
 def test_candidate_scores_keep_only_the_newest_set(conn: db.Connection) -> None:
@@ -87,7 +89,7 @@ def test_removing_a_user_removes_their_lists(conn: db.Connection) -> None:
     user_id = add_user(conn, "501", "maya")
     other = add_user(conn, "502", "sam")
     for someone in (user_id, other):
-        rankings.replace(conn, someone, "tonight", [pick(ids[0], 1.0)], "a", 1)
+        rankings.replace(conn, someone, {"tonight": ([pick(ids[0], 1.0)], 1)}, "a")
         rankings.replace_candidate_scores(conn, someone, [(ids[0], 1.0, 1.0, "a")])
 
     conn.execute("DELETE FROM users WHERE id = %s", (user_id,))
@@ -95,3 +97,29 @@ def test_removing_a_user_removes_their_lists(conn: db.Connection) -> None:
     for table in ("recommendations", "candidate_scores"):
         left = conn.execute(f"SELECT DISTINCT user_id FROM {table}").fetchall()
         assert [r["user_id"] for r in left] == [other]
+
+
+def test_lists_not_given_are_left_alone(conn: db.Connection) -> None:
+    ids = sorted(seed_library(conn).values())
+    user_id = add_user(conn, "501", "maya")
+    rankings.replace(
+        conn,
+        user_id,
+        {"tonight": ([pick(ids[0], 1.0)], 5), "rediscover": ([pick(ids[1], 1.0)], 1)},
+        "a",
+    )
+    rankings.replace(conn, user_id, {"tonight": ([pick(ids[2], 1.0)], 4)}, "b")
+
+    rows = conn.execute(
+        "SELECT mode, item_id FROM recommendations WHERE user_id = %s ORDER BY mode", (user_id,)
+    ).fetchall()
+    assert [(r["mode"], r["item_id"]) for r in rows] == [
+        ("rediscover", ids[1]),
+        ("tonight", ids[2]),
+    ]
+    runs = conn.execute(
+        "SELECT mode, input_hash, total_candidates FROM recommendation_runs WHERE user_id = %s "
+        "ORDER BY mode",
+        (user_id,),
+    ).fetchall()
+    assert [tuple(r.values()) for r in runs] == [("rediscover", "a", 1), ("tonight", "b", 4)]

@@ -97,10 +97,12 @@ def viewings(conn: Connection, user_id: int) -> list[Viewing]:
     # Plain tuples, in Viewing's field order: a long history is thousands of rows.
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(
-            "SELECT w.item_id, coalesce(l.domain, CASE WHEN i.media_type = 'tv' THEN 'tv' "
-            "ELSE 'movies' END), w.action, w.progress, w.rating, w.session_key, w.occurred_at "
-            "FROM watch_events w JOIN items i ON i.id = w.item_id "
-            "LEFT JOIN libraries l ON l.id = w.library_id "
+            # The title's own type only for a viewing outside any library: joining items for
+            # every row had the planner hash the whole catalog, most of this query's time.
+            "SELECT w.item_id, coalesce(l.domain, (SELECT CASE WHEN i.media_type = 'tv' "
+            "THEN 'tv' ELSE 'movies' END FROM items i WHERE i.id = w.item_id)), "
+            "w.action, w.progress, w.rating, w.session_key, w.occurred_at "
+            "FROM watch_events w LEFT JOIN libraries l ON l.id = w.library_id "
             "WHERE w.user_id = %s AND (w.library_id IS NULL OR w.library_id IN "
             "  (SELECT library_id FROM user_library_access WHERE user_id = %s)) "
             "ORDER BY w.occurred_at, w.id",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,14 +71,19 @@ def stored_input_hash(conn: Connection, user_id: int, mode: str) -> str | None:
 def replace(
     conn: Connection,
     user_id: int,
-    mode: str,
-    picks: Sequence[Pick],
+    lists: Mapping[str, tuple[Sequence[Pick], int]],
     input_hash: str,
-    total_candidates: int,
 ) -> None:
-    if len({p.item_id for p in picks}) != len(picks):
-        raise ValueError(f"a {mode} list names a title twice")
-    conn.execute("DELETE FROM recommendations WHERE user_id = %s AND mode = %s", (user_id, mode))
+    """Replace the user's list of each mode given, as (picks, how many candidates were
+    considered): one delete, one copy and one run record for all of them."""
+    for mode, (picks, _) in lists.items():
+        if len({p.item_id for p in picks}) != len(picks):
+            raise ValueError(f"a {mode} list names a title twice")
+    modes = list(lists)
+    conn.execute(
+        "DELETE FROM recommendations WHERE user_id = %s AND mode = ANY(%s::text[])",
+        (user_id, modes),
+    )
     with (
         conn.cursor() as cur,
         cur.copy(
@@ -86,28 +91,36 @@ def replace(
             "influenced_by, explanation) FROM STDIN"
         ) as copy,
     ):
-        for rank, p in enumerate(picks, start=1):
-            copy.write_row(
-                (
-                    user_id,
-                    mode,
-                    rank,
-                    p.item_id,
-                    p.score,
-                    p.confidence,
-                    orjson.dumps(p.signals).decode(),
-                    orjson.dumps([influence_json(i) for i in p.influenced_by]).decode(),
-                    p.explanation,
+        for mode, (picks, _) in lists.items():
+            for rank, p in enumerate(picks, start=1):
+                copy.write_row(
+                    (
+                        user_id,
+                        mode,
+                        rank,
+                        p.item_id,
+                        p.score,
+                        p.confidence,
+                        orjson.dumps(p.signals).decode(),
+                        orjson.dumps([influence_json(i) for i in p.influenced_by]).decode(),
+                        p.explanation,
+                    )
                 )
-            )
     conn.execute(
         "INSERT INTO recommendation_runs (user_id, mode, input_hash, total_candidates, "
-        "profile_built_at) VALUES (%s, %s, %s, %s, "
-        "(SELECT max(built_at) FROM taste_profiles WHERE user_id = %s)) "
+        "profile_built_at) "
+        "SELECT %(user)s, m.mode, %(hash)s, m.total, "
+        "(SELECT max(built_at) FROM taste_profiles WHERE user_id = %(user)s) "
+        "FROM unnest(%(modes)s::text[], %(totals)s::integer[]) AS m(mode, total) "
         "ON CONFLICT (user_id, mode) DO UPDATE SET input_hash = EXCLUDED.input_hash, "
         "total_candidates = EXCLUDED.total_candidates, "
         "profile_built_at = EXCLUDED.profile_built_at, generated_at = now()",
-        (user_id, mode, input_hash, total_candidates, user_id),
+        {
+            "user": user_id,
+            "hash": input_hash,
+            "modes": modes,
+            "totals": number_array(total for _, total in lists.values()),
+        },
     )
 
 
