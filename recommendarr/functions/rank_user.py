@@ -413,7 +413,8 @@ def apply_user_rules(
         base,
         [title_key(c.facts.media_type or "movie", c.facts.tmdb_id or 0) for c in candidates],
         [c.facts for c in candidates],
-        np.stack([c.vector for c in candidates]),
+        # Only a hidden title's shadow compares vectors.
+        np.stack([c.vector for c in candidates]) if state.hidden_vectors is not None else None,
         state.overrides,
         state.hidden_vectors,
     )

@@ -22,7 +22,7 @@ is in the user's own standard deviations and means the same thing for every user
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,8 +85,10 @@ def people_of(facts: TitleFacts) -> tuple[str, ...]:
     return (*facts.directors, *facts.cast)
 
 
-def matching(key: str, facts: TitleFacts, overrides: Iterable[Override]) -> list[Override]:
+def matching(key: str, facts: TitleFacts, overrides: Sequence[Override]) -> list[Override]:
     """The overrides that speak about this title: its own, its genres' and its people's."""
+    if not overrides:  # most users have none; folding every name of every candidate adds up
+        return []
     genres = {fold(g) for g in facts.genres}
     people = {fold(p) for p in people_of(facts)}
     found = []
