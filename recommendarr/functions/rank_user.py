@@ -30,6 +30,7 @@ from recommendarr.shared.domain.ranking import (
     MODEL_ANTI_WEIGHT,
     Candidate,
     Explainer,
+    LikedTitles,
     Pick,
     person_affinity,
     rank_candidates,
@@ -148,6 +149,7 @@ class UserState:
     genre_sliders: dict[str, float] = field(default_factory=dict)
     # Filled as the modes ask: each domain's history is scored over the catalog once.
     opinions: dict[str, pick_rules.ModelOpinion] = field(default_factory=dict)
+    liked_titles: dict[str, LikedTitles] = field(default_factory=dict)
 
 
 def rank(
@@ -257,6 +259,13 @@ def opinion_of(state: UserState, server: ServerModel, domain: str) -> pick_rules
     return state.opinions[domain]
 
 
+def liked_titles_of(state: UserState, domain: str) -> LikedTitles:
+    """The domain's liked titles that may be named as influences, built once per ranking."""
+    if domain not in state.liked_titles:
+        state.liked_titles[domain] = LikedTitles.of(profile_for(state, domain), state.liked_vectors)
+    return state.liked_titles[domain]
+
+
 def profile_for(state: UserState, domain: str) -> TasteProfile:
     for profile in state.profiles:
         if profile.domain == domain:
@@ -357,6 +366,7 @@ def refine_domain(
         len(candidates),
         explainer=explainer_for(state, "cold" if cold else "tonight"),
         anti_weight=MODEL_ANTI_WEIGHT,
+        liked=liked_titles_of(state, domain),
     )
 
 
@@ -481,6 +491,7 @@ def rank_rediscover(
             KEEP,
             explainer=explainer_for(state, "rediscover"),
             anti_weight=MODEL_ANTI_WEIGHT,
+            liked=liked_titles_of(state, domain),
         )
     return sorted(picks, key=lambda p: -p.score)[:KEEP]
 
@@ -544,6 +555,7 @@ def rank_grab(
             KEEP,
             explainer=explainer_for(state, "grab", context),
             anti_weight=MODEL_ANTI_WEIGHT,
+            liked=liked_titles_of(state, domain),
         )
     return sorted(picks, key=lambda p: -p.score)[:KEEP], len(found)
 

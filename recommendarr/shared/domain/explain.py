@@ -279,7 +279,7 @@ class PickContext:
     member: str | None = None  # group: whose reason this is, shown as "Maya: ..."
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Reason:
     family: str
     fields: Mapping[str, str]
@@ -430,7 +430,7 @@ def dominant_signal(
     return best if strengths[best] >= MIN_STRENGTH else "content"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Evidence:
     """What can be named about a pick, all of it from the inputs."""
 

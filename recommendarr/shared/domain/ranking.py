@@ -83,9 +83,11 @@ def refine(
     limit: int,
     explainer: Explainer = default_explainer,
     anti_weight: float = ANTI_WEIGHT,
+    liked: LikedTitles | None = None,
 ) -> list[Pick]:
     """The final order: ``base`` less the pull of what the user abandoned, each pick with its
-    signals, the watched titles that drove it, and an explanation."""
+    signals, the watched titles that drove it, and an explanation. ``liked`` may be passed when
+    already built for this profile and these vectors (a ranking refines several pools)."""
     if not candidates:
         return []
     matrix = np.stack([c.vector for c in candidates])
@@ -104,9 +106,10 @@ def refine(
     asked = np.array(["allow" in signals for signals in extra_signals], dtype=bool)
     scores = base - anti_weight * np.where(asked, 0.0, np.maximum(anti, 0.0))
     order = np.argsort(-scores, kind="stable")[:limit]
-    liked_ids = strongest_liked(profile, vectors)
-    neighbours = influence_matrix(matrix[order], liked_ids, vectors, profile)
-    strongest = strongest_pulls(neighbours, liked_ids, profile)
+    liked = liked or LikedTitles.of(profile, vectors)
+    liked_ids = liked.ids
+    neighbours = liked.similarity(matrix[order])
+    strongest = strongest_pulls(neighbours, liked_ids, profile, liked.root_weights)
     # Rounded and converted for every pick at once: per-pick numpy calls would cost more than
     # the rest of the loop.
     content_of = np.round(content[order], 4).tolist()
@@ -171,18 +174,28 @@ def mood_columns(similarities: np.ndarray) -> list[dict[str, float]]:
     ]
 
 
-def influence_matrix(
-    matrix: np.ndarray,
-    liked_ids: Sequence[int],
-    vectors: Mapping[int, np.ndarray],
-    profile: TasteProfile,
-) -> np.ndarray:
-    """Similarity of each candidate row to each liked title (one product for all of them)."""
-    if not liked_ids or matrix.size == 0:
-        return np.zeros((len(matrix), 0))
-    liked = np.stack([vectors[i] for i in liked_ids])
-    similarity: np.ndarray = matrix @ liked.T
-    return similarity
+@dataclass(slots=True)
+class LikedTitles:
+    """The liked titles that may be named as influences, their vectors stacked and the square
+    roots of their weights."""
+
+    ids: list[int]
+    matrix: np.ndarray
+    root_weights: np.ndarray
+
+    @classmethod
+    def of(cls, profile: TasteProfile, vectors: Mapping[int, np.ndarray]) -> LikedTitles:
+        ids = strongest_liked(profile, vectors)
+        matrix = np.stack([vectors[i] for i in ids]) if ids else np.zeros((0, 0))
+        root_weights = np.sqrt(np.array([profile.item_weights[i] for i in ids]))
+        return cls(ids, matrix, root_weights)
+
+    def similarity(self, candidates: np.ndarray) -> np.ndarray:
+        """Similarity of each candidate row to each liked title (one product for all)."""
+        if not self.ids or candidates.size == 0:
+            return np.zeros((len(candidates), 0))
+        similarity: np.ndarray = candidates @ self.matrix.T
+        return similarity
 
 
 def genre_affinity(facts: TitleFacts, weights: Mapping[str, float]) -> float:
@@ -218,13 +231,17 @@ def top_influences(
 
 
 def strongest_pulls(
-    similarity: np.ndarray, liked_ids: Sequence[int], profile: TasteProfile
+    similarity: np.ndarray,
+    liked_ids: Sequence[int],
+    profile: TasteProfile,
+    root_weights: np.ndarray | None = None,
 ) -> list[list[int]]:
     """Per row of a candidates x liked-titles similarity matrix, the columns of the
     MAX_INFLUENCES strongest pulls, strongest first."""
     if not liked_ids or not similarity.size:
         return [[] for _ in range(len(similarity))]
-    root_weights = np.sqrt(np.array([profile.item_weights[i] for i in liked_ids]))
+    if root_weights is None:
+        root_weights = np.sqrt(np.array([profile.item_weights[i] for i in liked_ids]))
     pull = similarity * root_weights
     count = min(MAX_INFLUENCES, pull.shape[1])
     strongest = np.argpartition(-pull, count - 1, axis=1)[:, :count]
