@@ -4,9 +4,11 @@ with the demo household's history replayed as Tautulli webhooks through HTTP."""
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import httpx
@@ -171,7 +173,19 @@ def print_picks(client: httpx.Client, admin_token: str, limit: int) -> None:
             print(f"      {pick['explanation']}")
 
 
+def stop_on_sigterm() -> None:
+    """`docker stop`, systemd and the benchmarks end the demo with SIGTERM. Its default action
+    kills the process on the spot, leaving the embedded PostgreSQL it started running; stopping
+    as on Ctrl-C lets that server shut down with it."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def run_demo(settings: Settings, once: bool, limit: int = 10) -> int:
+    stop_on_sigterm()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     catalog, household = load_catalog(), load_users()
     libraries = load_libraries(catalog)

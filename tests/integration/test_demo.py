@@ -214,3 +214,27 @@ def test_the_simulated_tmdb_answers_every_catalog_fact_and_nothing_more(
         )
         with pytest.raises(Permanent, match="rejected the API key"):
             wrong_key.movie(27205)
+
+
+def test_sigterm_stops_the_demo_and_its_embedded_database(demo_dir: Path, first_run: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    command = [sys.executable, "-m", "recommendarr.cli", "demo", "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--data-dir", str(demo_dir)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("Admin token for this demo run"):
+                break
+        assert list(demo_dir.rglob("postmaster.pid")), "the demo's database should be running"
+        process.terminate()
+        process.communicate(timeout=60)
+    finally:
+        process.kill()
+    # The server removes its pid file when it shuts down; a killed demo left it running.
+    assert not list(demo_dir.rglob("postmaster.pid"))
