@@ -43,7 +43,14 @@ SECURITY: dict[str, list[dict[str, list[str]]]] = {
 ERROR_CODES = {
     "user": (401, 404, 422),
     "admin": (401, 403, 404, 422),
-    "webhook": (400, 401, 413, 422),
+    # 503: the database was unreachable and nothing was recorded; the sender should retry.
+    "webhook": (400, 401, 413, 422, 503),
+}
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "seconds to wait before sending the same request again",
+        "schema": {"type": "integer"},
+    }
 }
 
 
@@ -129,6 +136,7 @@ def responses(endpoint: Endpoint) -> dict[str, Any]:
             {
                 "description": "error",
                 "content": {"application/json": {"schema": ref(ErrorResponse)}},
+                **({"headers": RETRY_AFTER_HEADER} if code == 503 else {}),
             },
         )
     return out

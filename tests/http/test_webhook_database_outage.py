@@ -67,3 +67,14 @@ def test_a_database_that_stays_down_answers_503_with_retry_after_and_records_not
     assert inbox_rows(conn) == 0
     assert post(client).status_code == 202  # the sender's retry, once it is back
     assert inbox_rows(conn) == 1
+
+
+def test_openapi_documents_the_503_and_its_retry_after(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    webhook_paths = [p for p in document["paths"] if "/webhooks/" in p]
+    assert webhook_paths
+    for path in webhook_paths:
+        unavailable = document["paths"][path]["post"]["responses"]["503"]
+        assert "Retry-After" in unavailable["headers"]
+    recommendations = document["paths"]["/api/v1/users/{user_id}/recommendations"]["get"]
+    assert "503" not in recommendations["responses"]
