@@ -32,6 +32,7 @@ def facts_for(conn: Connection, item_ids: Iterable[int]) -> dict[int, TitleFacts
             'SELECT id, tmdb_id, media_type, title, genres, directors, "cast" FROM items '
             "WHERE id = ANY(%s::bigint[])",
             (number_array(item_ids),),
+            binary=True,  # its text arrays load a fifth faster in binary
         ).fetchall()
     return {int(r[0]): facts_from_tuple(r) for r in rows}
 

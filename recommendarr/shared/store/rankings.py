@@ -195,10 +195,13 @@ def candidate_details(
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(
             'SELECT i.id, i.tmdb_id, i.media_type, i.title, i.genres, i.directors, i."cast", '
-            "i.vote_average, i.vote_count, e.embedded_at FROM items i "
+            # In binary a real would arrive with float32's tail (7.300000190734863); through
+            # numeric it is the 7.3 the text form gives.
+            "i.vote_average::numeric::float8, i.vote_count, e.embedded_at FROM items i "
             "LEFT JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
             "WHERE i.id = ANY(%s::bigint[])",
             (model, number_array(item_ids)),
+            binary=True,  # its text arrays load a fifth faster in binary
         ).fetchall()
     found = vectors.with_versions(
         conn, {int(r[0]): r[-1] for r in rows if r[-1] is not None}, model
