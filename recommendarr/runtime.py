@@ -26,6 +26,12 @@ from recommendarr.shared.store import secrets
 
 log = logging.getLogger(__name__)
 
+# A ranking builds some tens of thousands of short-lived containers (facts, signals, picks);
+# at Python's default of 700 it sat through about twenty young collections, each walking
+# what the ranking was still using. Most are freed by reference counting long before this many
+# pile up, so young collections become rare without the heap growing.
+YOUNG_COLLECTION_THRESHOLD = 50_000
+
 
 @dataclass
 class Runtime:
@@ -88,9 +94,12 @@ def freeze_boot_objects() -> None:
     """Hide what start-up built (modules, classes, functions: some 80,000 objects that live as
     long as the process) from the cyclic garbage collector. Each full collection walked them
     all, 40 ms on a 2-core machine, and landed inside whichever ranking was running: most of
-    rank_user's slowest runs. Reference counting still frees them."""
+    rank_user's slowest runs. Reference counting still frees them. Young collections then wait
+    for YOUNG_COLLECTION_THRESHOLD new objects."""
     gc.collect()
     gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, oldest)
 
 
 def import_extra_actor_modules(settings: Settings) -> None:

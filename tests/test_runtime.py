@@ -9,7 +9,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from recommendarr.runtime import describe_mode, freeze_boot_objects, secret_hash
+from recommendarr.runtime import (
+    YOUNG_COLLECTION_THRESHOLD,
+    describe_mode,
+    freeze_boot_objects,
+    secret_hash,
+)
 from recommendarr.settings import Settings
 from recommendarr.shared import db
 from recommendarr.shared.embeddings import (
@@ -71,10 +76,15 @@ def test_settings_pick_the_embedding_provider() -> None:
 
 def test_what_start_up_built_is_kept_out_of_garbage_collection() -> None:
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         freeze_boot_objects()
         # Every module, class and function imported so far: a full collection skips them.
         assert gc.get_freeze_count() > 10_000
         assert len(gc.get_objects()) < gc.get_freeze_count()
+        # Young collections wait for far more garbage than the default; the older ones keep
+        # their rhythm.
+        assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *thresholds[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
