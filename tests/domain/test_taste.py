@@ -141,6 +141,33 @@ def test_ranking_prefers_the_centroid_and_penalizes_the_anti_profile() -> None:
     assert picks[1].signals["anti_similarity"] > 0
 
 
+def test_each_pick_names_only_the_people_it_shares_with_its_influence() -> None:
+    vectors = {0: np.array([1.0, 0.0, 0.0], dtype=np.float32)}
+    titles = summarize_titles([viewing(0, "watched", 1.0, 1)])
+    arrival = TitleFacts(
+        "Arrival", directors=("Denis Villeneuve",), cast=("Amy Adams", "Jeremy Renner")
+    )
+    facts_by_id = {0: arrival}
+    profile = build_profile("movies", titles, vectors, facts_by_id, NOW)
+    near = np.array([0.9, 0.1, 0.0], dtype=np.float32)
+    by_director = Candidate(10, TitleFacts("Dune", directors=("Denis Villeneuve",)), near)
+    by_cast = Candidate(
+        11, TitleFacts("Enchanted", directors=("Kevin Lima",), cast=("Amy Adams",)), near * 0.9
+    )
+    unrelated = Candidate(12, TitleFacts("Heat", directors=("Michael Mann",)), near * 0.8)
+    picks = rank_candidates(
+        profile,
+        [by_director, by_cast, unrelated],
+        {t.item_id: t for t in titles},
+        vectors,
+        facts_by_id,
+        10,
+    )
+    # All three are pulled by Arrival; each names only the people it really has in common.
+    shared = {p.item_id: p.influenced_by[0].shared_people for p in picks}
+    assert shared == {10: ("Denis Villeneuve",), 11: ("Amy Adams",), 12: ()}
+
+
 def test_two_distinct_tastes_become_two_moods() -> None:
     from recommendarr.shared.domain.taste import TITLES_PER_MOOD, mood_clusters
 

@@ -117,6 +117,7 @@ def refine(
     anti_of = np.round(anti[order], 4).tolist()
     scores_of = np.round(scores[order], 4).tolist()
     moods_of = mood_columns(moods[order])
+    people: dict[int, frozenset[str]] = {}
     picks = []
     for position, index in enumerate(order.tolist()):
         candidate = candidates[index]
@@ -131,7 +132,13 @@ def refine(
             **moods_of[position],
         }
         influences = influences_of(
-            candidate, liked_ids, neighbours[position], strongest[position], history, facts
+            candidate,
+            liked_ids,
+            neighbours[position],
+            strongest[position],
+            history,
+            facts,
+            people,
         )
         signals["neighbor_similarity"] = round(influences[0].similarity, 4) if influences else 0.0
         picks.append(
@@ -258,7 +265,13 @@ def influences_of(
     strongest: Sequence[int],
     history: Mapping[int, TitleHistory],
     facts: Mapping[int, TitleFacts],
+    people: dict[int, frozenset[str]] | None = None,
 ) -> list[Influence]:
+    """``people`` remembers each watched title's people across the candidates of one ranking:
+    the same few liked titles drive most picks, and building their sets for every pick was a
+    third of this function's time."""
+    known = {} if people is None else people
+    own = (*candidate.facts.directors, *candidate.facts.cast[:5])
     influences = []
     for index in strongest:
         item_id = liked_ids[index]
@@ -269,6 +282,9 @@ def influences_of(
         watched = facts.get(item_id)
         if title is None or watched is None:
             continue
+        theirs = known.get(item_id)
+        if theirs is None:
+            theirs = known[item_id] = people_of(watched)
         influences.append(
             Influence(
                 item_id=item_id,
@@ -278,16 +294,16 @@ def influences_of(
                 similarity=closeness,
                 finished=title.finished,
                 rewatched=title.completions > 1,
-                shared_people=tuple(shared_people(candidate.facts, watched)),
+                shared_people=tuple(p for p in own if p in theirs),
                 rating=title.rating,
             )
         )
     return influences
 
 
-def shared_people(candidate: TitleFacts, watched: TitleFacts) -> list[str]:
-    theirs = set(watched.directors) | set(watched.cast[:5])
-    return [p for p in (*candidate.directors, *candidate.cast[:5]) if p in theirs]
+def people_of(watched: TitleFacts) -> frozenset[str]:
+    """Whom a watched title may be said to share with a pick: its directors and top cast."""
+    return frozenset((*watched.directors, *watched.cast[:5]))
 
 
 def confidence(
