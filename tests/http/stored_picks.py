@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 
 from recommendarr.shared import db
 from recommendarr.shared.domain.item_text import ItemFacts
@@ -42,7 +42,7 @@ def store_pick(
             item_id,
             1.0 - rank / 100,
             confidence,
-            Jsonb({"similarity": 0.5}),
+            Json({"similarity": 0.5}),
             Jsonb(influences),
             f"pick {rank}",
         ),

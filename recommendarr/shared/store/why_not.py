@@ -62,7 +62,7 @@ def typical_content(conn: Connection, user_id: int) -> float | None:
     row = conn.execute(
         "SELECT avg((signals->>'content_similarity')::float8) AS mean FROM recommendations "
         "WHERE user_id = %s AND mode = %s "
-        "AND jsonb_typeof(signals->'content_similarity') = 'number'",
+        "AND json_typeof(signals->'content_similarity') = 'number'",
         (user_id, MODE),
     ).fetchone()
     return None if row is None or row["mean"] is None else float(row["mean"])
