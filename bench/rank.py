@@ -35,6 +35,7 @@ from recommendarr.shared import db
 from recommendarr.shared.domain.hashed_features import hashed_vector
 from recommendarr.shared.domain.item_text import ItemFacts
 from recommendarr.shared.domain.taste_model import dump_model
+from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.library_cache import LibraryCache
 from recommendarr.shared.store import taste_models
 from recommendarr.shared.taste_model_cache import TasteModelCache
@@ -172,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         cache = TasteModelCache()
         libraries = LibraryCache()
         vectors = VectorCache()
+        facts = FactsCache()
         # The first ranking after a worker boots also loads the fitted model and fills the
         # worker's caches; it is reported on its own, not mixed into the steady state.
         first_ms = 0.0
@@ -188,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                     cache.latest(conn),
                     libraries.membership(conn),
                     vectors,
+                    facts,
                 )
             elapsed = (time.perf_counter() - started) * 1000
             if run == 0:
@@ -210,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                     cache.latest(conn),
                     libraries.membership(conn),
                     vectors,
+                    facts,
                 )
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         picks = conn.execute(

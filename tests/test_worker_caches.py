@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import psycopg
+import pytest
 
 from recommendarr.shared import db
+from recommendarr.shared.domain.taste import TitleFacts
+from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.library_cache import LibraryCache, membership_stamp
-from recommendarr.shared.store import items, libraries
+from recommendarr.shared.store import items, libraries, title_facts
+from recommendarr.shared.store.title_facts import TitleRecord
 from recommendarr.shared.vector_cache import VectorCache
 
 
@@ -85,3 +91,45 @@ def test_vectors_are_reused_until_the_title_is_embedded_again(conn: db.Connectio
     assert sorted(again) == [1, 3]
     assert np.allclose(again[1], 0.9)
     assert cache.vectors(conn, [1], "other-model") == {}
+
+
+def test_facts_are_reused_until_the_title_row_changes(conn: db.Connection) -> None:
+    library_with_titles(conn, 3)
+    conn.execute("UPDATE items SET vote_average = 7.3, vote_count = 120 WHERE id = 1")
+    conn.commit()
+    cache = FactsCache(capacity=2)
+    first = cache.records(conn, [1, 2, 99])  # 99 is no title
+    assert sorted(first) == [1, 2]
+    assert (first[1].facts.title, first[1].vote_average, first[1].vote_count) == ("t1", 7.3, 120)
+    assert cache.records(conn, [1])[1] is first[1]  # served from memory
+
+    # Enrichment rewrites the row: the next read sees it, in this transaction and after.
+    conn.execute("UPDATE items SET title = 'Renamed', directors = '{Agnès Varda}' WHERE id = 1")
+    inside = cache.facts(conn, [1])[1]
+    assert (inside.title, inside.directors) == ("Renamed", ("Agnès Varda",))
+    conn.rollback()
+    assert cache.facts(conn, [1])[1].title == "t1"
+
+
+def test_the_facts_cache_reads_only_what_it_lacks_and_drops_the_least_recently_used(
+    conn: db.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library_with_titles(conn, 3)
+    fetched: list[list[int]] = []
+    read = title_facts.records_with_versions
+
+    def counting(c: db.Connection, ids: Sequence[int]) -> dict[int, tuple[int, TitleRecord]]:
+        fetched.append(sorted(ids))
+        return read(c, ids)
+
+    monkeypatch.setattr(title_facts, "records_with_versions", counting)
+    cache = FactsCache(capacity=2)
+    cache.records(conn, [1, 2])
+    cache.records(conn, [1])
+    cache.records(conn, [3])  # evicts 2: 1 was used since
+    assert cache.facts(conn, [1, 2]) == {
+        1: TitleFacts("t1", ("Drama",), tmdb_id=1, media_type="movie"),
+        2: TitleFacts("t2", ("Horror", "Drama"), tmdb_id=2, media_type="movie"),
+    }
+    assert fetched == [[1, 2], [3], [2]]
+    assert FactsCache(capacity=0).facts(conn, [1, 2]) == cache.facts(conn, [1, 2])

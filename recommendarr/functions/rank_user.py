@@ -50,6 +50,7 @@ from recommendarr.shared.domain.taste_model import (
 )
 from recommendarr.shared.domain.user_settings import TasteSettings
 from recommendarr.shared.errors import Permanent
+from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.library_cache import LibraryMembership
 from recommendarr.shared.store import (
     events,
@@ -116,7 +117,14 @@ def rank_now(
         fitted = res.taste_models.latest(conn)
         library = res.libraries.membership(conn)
         coverage = rank(
-            conn, user_id, model, res.settings.embedding_dim, fitted, library, res.vectors
+            conn,
+            user_id,
+            model,
+            res.settings.embedding_dim,
+            fitted,
+            library,
+            res.vectors,
+            res.facts,
         )
         # New titles arrived since the last fit (or there is none yet): they score as average
         # until a refit, so ask for one now rather than at the next scheduled fit - once per
@@ -160,9 +168,10 @@ def rank(
     fitted: tuple[int, ServerModel] | None,
     library: LibraryMembership,
     vectors: VectorCache,
+    facts: FactsCache,
 ) -> float:
     """Write the lists; the share of the user's candidates the model knows (0 without one)."""
-    state = load_state(conn, user_id, model, library, vectors)
+    state = load_state(conn, user_id, model, library, vectors, facts)
     coverage = fitted[1].coverage(state.pool.item_ids) if fitted else 0.0
     digest = rank_input_hash(model, fitted[0] if fitted else None, state)
     if rankings.stored_input_hash(conn, user_id, "tonight") == digest:
@@ -174,8 +183,8 @@ def rank(
         rankings.replace(conn, user_id, {"tonight": (tonight, len(state.pool))}, digest)
         return coverage
     server = fitted[1]
-    tonight, scored = rank_tonight(conn, state, server, model, dim, vectors)
-    rediscover = rank_rediscover(conn, state, server, model, dim, vectors)
+    tonight, scored = rank_tonight(conn, state, server, model, dim, vectors, facts)
+    rediscover = rank_rediscover(conn, state, server, model, dim, vectors, facts)
     grab, considered = rank_grab(conn, state, server, model, dim)
     lists = {
         "tonight": (tonight, len(state.pool)),
@@ -188,12 +197,17 @@ def rank(
 
 
 def load_state(
-    conn: Connection, user_id: int, model: str, library: LibraryMembership, vectors: VectorCache
+    conn: Connection,
+    user_id: int,
+    model: str,
+    library: LibraryMembership,
+    vectors: VectorCache,
+    facts: FactsCache,
 ) -> UserState:
     titles = summarize_titles(events.viewings(conn, user_id))
     votes = feedback.votes(conn, user_id)
     quiz = onboarding.quiz_answers(conn, user_id) or ([], {})
-    quiz_facts = profiles.facts_for(conn, quiz[0])
+    quiz_facts = facts.facts(conn, quiz[0])
     quiz_liked = [
         (i, "tv" if quiz_facts[i].media_type == "tv" else "movies")
         for i in quiz[0]
@@ -219,7 +233,7 @@ def load_state(
         pool=pool,
         settings=user_settings.taste_settings(conn, user_id),
         liked_vectors=vectors.vectors(conn, liked, model),
-        liked_facts=profiles.facts_for(conn, liked),
+        liked_facts=facts.facts(conn, liked),
         overrides=overrides.overrides_for(conn, user_id),
         hidden_ids=hidden_ids,
         hidden_vectors=np.stack(hidden) if hidden else None,
@@ -280,6 +294,7 @@ def rank_tonight(
     model: str,
     dim: int,
     vectors: VectorCache,
+    facts: FactsCache,
 ) -> tuple[list[Pick], list[tuple[int, float, float, str]]]:
     """The tonight list, and the scored candidates group night and shuffle read."""
     allowed = state.pool.item_ids[state.pool.allowed]
@@ -294,7 +309,9 @@ def rank_tonight(
         top = np.concatenate([top, np.setdiff1d(asked, top).astype(top.dtype)])
         happy = pick_rules.happiness(scores.blended, top)
         happiness.update(zip(item_ids[top].tolist(), happy.tolist(), strict=True))
-        picks += refine_domain(conn, state, domain, scores, top, history, model, dim, vectors)
+        picks += refine_domain(
+            conn, state, domain, scores, top, history, model, dim, vectors, facts
+        )
     picks.sort(key=lambda p: -p.score)
     scored = [
         (p.item_id, p.score, round(happiness[p.item_id], 4), p.explanation)
@@ -313,9 +330,10 @@ def refine_domain(
     model: str,
     dim: int,
     vectors: VectorCache,
+    facts: FactsCache,
 ) -> list[Pick]:
     ids = scores.item_ids[top].tolist()
-    details = rankings.candidate_details(conn, ids, model, dim, vectors)
+    details = rankings.candidate_details(conn, ids, model, dim, vectors, facts)
     kept = [n for n, item_id in enumerate(ids) if item_id in details]
     candidates = [details[ids[n]][0] for n in kept]
     averages = np.array([details[ids[n]][1] or np.nan for n in kept], dtype=np.float64)
@@ -443,6 +461,7 @@ def rank_rediscover(
     model: str,
     dim: int,
     vectors: VectorCache,
+    facts: FactsCache,
 ) -> list[Pick]:
     """Titles the user loved long ago that a library they can see still holds."""
     now = datetime.now(UTC)
@@ -462,7 +481,7 @@ def rank_rediscover(
         titles = [everything[int(n)] for n in best]
         ids = [t.item_id for t in titles]
         scores = model_scores.subset(best)
-        details = rankings.candidate_details(conn, ids, model, dim, vectors)
+        details = rankings.candidate_details(conn, ids, model, dim, vectors, facts)
         kept = [n for n, item_id in enumerate(ids) if item_id in details]
         months = [(now - titles[n].last_seen).days / 30.4 for n in kept]
         base = np.array(

@@ -11,6 +11,7 @@ from psycopg_pool import ConnectionPool
 from recommendarr.settings import Settings
 from recommendarr.shared import db
 from recommendarr.shared.embeddings import EmbeddingProvider, build_embedding_provider
+from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.integrations import Integrations, build_integrations
 from recommendarr.shared.library_cache import LibraryCache
 from recommendarr.shared.taste_model_cache import TasteModelCache
@@ -30,6 +31,7 @@ class Resources:
     taste_models: TasteModelCache = field(default_factory=TasteModelCache)
     libraries: LibraryCache = field(default_factory=LibraryCache)
     vectors: VectorCache = field(default_factory=VectorCache)
+    facts: FactsCache = field(default_factory=FactsCache)
 
     def close(self) -> None:
         self.http.close()
@@ -60,6 +62,7 @@ def build(settings: Settings) -> Resources:
         embedder,
         integrations,
         vectors=VectorCache(settings.vector_cache_size),
+        facts=FactsCache(settings.vector_cache_size),
     )
 
 

@@ -13,8 +13,9 @@ from recommendarr.shared.db import Connection, as_array, number_array
 from recommendarr.shared.domain.explain import Influence
 from recommendarr.shared.domain.picks import CandidatePool
 from recommendarr.shared.domain.ranking import Candidate, Pick
+from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.library_cache import LibraryMembership
-from recommendarr.shared.store.profiles import facts_from_tuple, title_facts
+from recommendarr.shared.store.profiles import title_facts
 from recommendarr.shared.vector_cache import VectorCache
 
 
@@ -188,31 +189,33 @@ def visible_item_ids(conn: Connection, user_id: int, item_ids: Sequence[int]) ->
 
 
 def candidate_details(
-    conn: Connection, item_ids: Sequence[int], model: str, dim: int, vectors: VectorCache
+    conn: Connection,
+    item_ids: Sequence[int],
+    model: str,
+    dim: int,
+    vectors: VectorCache,
+    facts: FactsCache,
 ) -> dict[int, tuple[Candidate, float | None, int | None]]:
     """Facts, vector (zeros while not embedded yet: it then neither pulls nor repels) and TMDB
-    votes of each title."""
+    votes of each title. Only the versions of both are read here; the caches hold the rest."""
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(
-            'SELECT i.id, i.tmdb_id, i.media_type, i.title, i.genres, i.directors, i."cast", '
-            # In binary a real would arrive with float32's tail (7.300000190734863); through
-            # numeric it is the 7.3 the text form gives.
-            "i.vote_average::numeric::float8, i.vote_count, e.embedded_at FROM items i "
+            "SELECT i.id, i.xmin::text::bigint, e.embedded_at FROM items i "
             "LEFT JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
             "WHERE i.id = ANY(%s::bigint[])",
             (model, number_array(item_ids)),
-            binary=True,  # its text arrays load a fifth faster in binary
         ).fetchall()
-    found = vectors.with_versions(
-        conn, {int(r[0]): r[-1] for r in rows if r[-1] is not None}, model
-    )
+    records = facts.with_versions(conn, {int(r[0]): int(r[1]) for r in rows})
+    found = vectors.with_versions(conn, {int(r[0]): r[2] for r in rows if r[2] is not None}, model)
     absent = np.zeros(dim, np.float32)
-    details = {}
-    for *facts, vote_average, vote_count, _ in rows:
-        item_id = int(facts[0])
-        candidate = Candidate(item_id, facts_from_tuple(facts), found.get(item_id, absent))
-        details[item_id] = (candidate, vote_average, vote_count)
-    return details
+    return {
+        item_id: (
+            Candidate(item_id, record.facts, found.get(item_id, absent)),
+            record.vote_average,
+            record.vote_count,
+        )
+        for item_id, record in records.items()
+    }
 
 
 def replace_candidate_scores(
