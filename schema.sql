@@ -199,7 +199,7 @@ CREATE TABLE IF NOT EXISTS recommendations (
     score          real NOT NULL,
     confidence     text NOT NULL CHECK (confidence IN ('high', 'medium', 'low')),
     signals        json NOT NULL DEFAULT '{}',
-    influenced_by  jsonb NOT NULL DEFAULT '[]',
+    influenced_by  json NOT NULL DEFAULT '[]',
     explanation    text NOT NULL,
     generated_at   timestamptz NOT NULL DEFAULT now()
 );
@@ -395,15 +395,20 @@ ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_item_id_fk
 ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_user_id_mode_item_id_key;
 ALTER TABLE recommendations DROP CONSTRAINT IF EXISTS recommendations_pkey;
 CREATE INDEX IF NOT EXISTS recommendations_list ON recommendations (user_id, mode, rank);
--- Signals are only handed back as written and read by key, never searched: as json they are
--- stored as the text the ranking wrote, where jsonb parsed every row of every ranking (a sixth of
--- writing the lists). influenced_by stays jsonb for the influence filters' @>.
+-- Signals and influences are handed back as written, and only a filtered list looks inside
+-- them: as json they are stored as the text the ranking wrote, where jsonb parsed every row of
+-- every ranking (a third of writing the lists). The influence filters cast the rows they test.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
                AND table_name = 'recommendations' AND column_name = 'signals'
                AND data_type = 'jsonb') THEN
         ALTER TABLE recommendations ALTER COLUMN signals TYPE json USING signals::json;
+    END IF;
+    IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+               AND table_name = 'recommendations' AND column_name = 'influenced_by'
+               AND data_type = 'jsonb') THEN
+        ALTER TABLE recommendations ALTER COLUMN influenced_by TYPE json USING influenced_by::json;
     END IF;
 END $$;
 ALTER TABLE candidate_scores DROP CONSTRAINT IF EXISTS candidate_scores_pkey;

@@ -44,26 +44,29 @@ def test_event_keys_are_unique(conn: db.Connection) -> None:
     assert any("event_key" in r["indexdef"] for r in indexes)
 
 
-def test_signals_stored_as_jsonb_by_an_earlier_schema_become_json(res: Resources) -> None:
+def test_lists_stored_as_jsonb_by_an_earlier_schema_become_json(res: Resources) -> None:
     with psycopg.connect(res.database_url) as conn:
         conn.execute("ALTER TABLE recommendations ALTER COLUMN signals TYPE jsonb")
+        conn.execute("ALTER TABLE recommendations ALTER COLUMN influenced_by TYPE jsonb")
         conn.execute(
             "INSERT INTO recommendations (user_id, mode, rank, item_id, score, confidence, "
-            "signals, explanation) VALUES (-7, 'tonight', 1, -7, 0.5, 'low', "
-            "'{\"content_similarity\": 0.25}', 'x')"
+            "signals, influenced_by, explanation) VALUES (-7, 'tonight', 1, -7, 0.5, 'low', "
+            "'{\"content_similarity\": 0.25}', '[{\"title\": \"Heat\"}]', 'x')"
         )
     try:
         assert db.apply_schema(res.database_url, res.settings.embedding_dim, force=True)
         with psycopg.connect(res.database_url) as conn:
-            kind = conn.execute(
-                "SELECT data_type FROM information_schema.columns "
-                "WHERE table_name = 'recommendations' AND column_name = 'signals'"
-            ).fetchone()
+            kinds = conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'recommendations' AND data_type LIKE 'json%' ORDER BY 1"
+            ).fetchall()
             kept = conn.execute(
-                "SELECT signals->>'content_similarity' FROM recommendations WHERE user_id = -7"
+                "SELECT signals->>'content_similarity', influenced_by->0->>'title' "
+                "FROM recommendations WHERE user_id = -7"
             ).fetchone()
-        assert kind == ("json",)
-        assert kept == ("0.25",)
+        assert kinds == [("influenced_by", "json"), ("signals", "json")]
+        assert kept == ("0.25", "Heat")
     finally:  # whatever happened, later tests get the column as the schema has it
         with psycopg.connect(res.database_url) as conn:
             conn.execute("ALTER TABLE recommendations ALTER COLUMN signals TYPE json")
+            conn.execute("ALTER TABLE recommendations ALTER COLUMN influenced_by TYPE json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg.types.json import Json, Jsonb
+from psycopg.types.json import Json
 
 from recommendarr.shared import db
 from recommendarr.shared.domain.item_text import ItemFacts
@@ -43,7 +43,7 @@ def store_pick(
             1.0 - rank / 100,
             confidence,
             Json({"similarity": 0.5}),
-            Jsonb(influences),
+            Json(influences),
             f"pick {rank}",
         ),
     )

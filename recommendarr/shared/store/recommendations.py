@@ -46,8 +46,8 @@ FILTER_SQL = {
     "year_max": "i.year <= %(year_max)s",
     "language": "i.language = %(language)s",
     "min_confidence": "x.confidence = ANY(%(confidences)s)",
-    "influenced_by": "x.influenced_by @> %(influenced_by)s",
-    "exclude_influence": "NOT x.influenced_by @> %(exclude_influence)s",
+    "influenced_by": "x.influenced_by::jsonb @> %(influenced_by)s",
+    "exclude_influence": "NOT x.influenced_by::jsonb @> %(exclude_influence)s",
 }
 
 # Ranks are renumbered 1..n in the order served: with filters a stored rank would have gaps,
@@ -84,7 +84,7 @@ drawn AS (
                coalesce(s.confidence, CASE WHEN c.happiness >= 0.8 THEN 'high'
                                            WHEN c.happiness >= 0.5 THEN 'medium'
                                            ELSE 'low' END) AS confidence,
-               coalesce(s.influenced_by, '[]'::jsonb) AS influenced_by
+               coalesce(s.influenced_by, '[]'::json) AS influenced_by
         FROM candidate_scores c LEFT JOIN stored s ON s.item_id = c.item_id
         WHERE c.user_id = %(user)s
     ) x JOIN items i ON i.id = x.item_id
