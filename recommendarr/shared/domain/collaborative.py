@@ -1,4 +1,4 @@
-"""Collaborative + content scoring for the recommendation batch job (pure numpy).
+"""Collaborative + content scoring for the recommendation batch job (numpy and scipy.sparse).
 
 The model has three parts, all computed from in-memory arrays:
 
@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -254,7 +255,7 @@ class FieldWeights:
 
 @dataclass(frozen=True)
 class ItemFeatures:
-    """Row-normalised TF-IDF item vectors in CSR layout (plain numpy arrays)."""
+    """Row-normalised TF-IDF item vectors in CSR layout (the arrays of a scipy csr_matrix)."""
 
     n_items: int
     n_features: int
@@ -329,53 +330,27 @@ def build_item_features(
 def score_content(features: ItemFeatures, histories: FloatArray) -> FloatArray:
     """Similarity of every item to each user's weighted metadata profile.
 
-    profile = sum_i w_i f_i and score_j = f_j . profile.  Implemented as
-    gather + segment-sum passes over the non-zeros, so the items x items
-    similarity matrix is never built; users are processed in small batches
-    to bound the users x non-zeros temporaries.
+    profile = sum_i w_i f_i and score_j = f_j . profile: two sparse products over the CSR
+    arrays, so the items x items similarity matrix is never built (scipy's loops over the
+    non-zeros took a third of the time of gathering them with numpy). Users are processed in
+    small batches to bound the users x features temporaries.
     """
     histories = np.atleast_2d(np.asarray(histories, dtype=np.float64))
     scores = np.zeros((histories.shape[0], features.n_items))
     if features.values.size == 0:
         return scores
+    matrix = sp.csr_matrix(
+        (features.values, features.columns, features.row_starts),
+        shape=(features.n_items, features.n_features),
+    )
     for start in range(0, histories.shape[0], CONTENT_USER_BATCH):
         batch = slice(start, start + CONTENT_USER_BATCH)
-        profiles = _content_profiles(features, histories[batch])
-        scores[batch] = _profile_similarities(features, profiles)
+        profiles = matrix.T @ histories[batch].T  # features x users
+        scores[batch] = (matrix @ profiles).T
     return scores
 
 
 CONTENT_USER_BATCH = 32
-
-
-def _content_profiles(features: ItemFeatures, histories: FloatArray) -> FloatArray:
-    """users x features: the history-weighted sum of item vectors."""
-    # Only the items someone in the batch has a weight for contribute: one user's thousand
-    # titles out of a big catalog gather a few percent of the non-zeros, not all of them.
-    active = np.flatnonzero((histories != 0).any(axis=0))
-    starts = features.row_starts[active]
-    lengths = features.row_starts[active + 1] - starts
-    item_of_entry = np.repeat(active, lengths)
-    # Entry positions of each active item's row, in order: its start plus 0, 1, 2...
-    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    entries = np.repeat(starts, lengths) + offsets
-    contributions = histories[:, item_of_entry] * features.values[entries][None, :]
-    profiles = np.zeros((histories.shape[0], features.n_features))
-    for row in range(histories.shape[0]):
-        profiles[row] = np.bincount(
-            features.columns[entries], weights=contributions[row], minlength=features.n_features
-        )
-    return profiles
-
-
-def _profile_similarities(features: ItemFeatures, profiles: FloatArray) -> FloatArray:
-    """users x items: each item's vector dotted with each profile."""
-    per_entry = profiles[:, features.columns] * features.values[None, :]
-    scores = np.zeros((profiles.shape[0], features.n_items))
-    has_entries = np.diff(features.row_starts) > 0
-    starts = features.row_starts[:-1][has_entries]
-    scores[:, has_entries] = np.add.reduceat(per_entry, starts, axis=1)
-    return scores
 
 
 # --------------------------------------------------------------------------
