@@ -8,8 +8,6 @@ embedded_at still matches, and the least recently used are dropped beyond ``capa
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -17,15 +15,16 @@ import numpy as np
 
 from recommendarr.shared.db import Connection
 from recommendarr.shared.store import vectors as vector_store
+from recommendarr.shared.versioned_cache import VersionedCache
 
 DEFAULT_CAPACITY = 20_000
 
 
 class VectorCache:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self._lock = threading.Lock()
-        self._capacity = capacity
-        self._entries: OrderedDict[tuple[str, int], tuple[datetime, np.ndarray]] = OrderedDict()
+        self._entries: VersionedCache[tuple[str, int], datetime, np.ndarray] = VersionedCache(
+            capacity
+        )
 
     def vectors(
         self, conn: Connection, item_ids: Iterable[int], model: str
@@ -40,27 +39,12 @@ class VectorCache:
         self, conn: Connection, versions: Mapping[int, datetime], model: str
     ) -> dict[int, np.ndarray]:
         """The vectors of titles whose current embedded_at the caller has already read."""
-        found: dict[int, np.ndarray] = {}
-        missing: list[int] = []
-        with self._lock:
-            for item_id, version in versions.items():
-                entry = self._entries.get((model, item_id))
-                if entry is not None and entry[0] == version:
-                    self._entries.move_to_end((model, item_id))
-                    found[item_id] = entry[1]
-                else:
-                    missing.append(item_id)
+        cached, missing = self._entries.current({(model, i): v for i, v in versions.items()})
+        found = {item_id: vector for (_, item_id), vector in cached.items()}
         if missing:
-            fetched = vector_store.vectors_with_versions(conn, missing, model)
-            found.update({item_id: vector for item_id, (_, vector) in fetched.items()})
-            self._remember(model, fetched)
-        return found
-
-    def _remember(self, model: str, fetched: Mapping[int, tuple[datetime, np.ndarray]]) -> None:
-        with self._lock:
-            for item_id, (version, vector) in fetched.items():
+            fetched = vector_store.vectors_with_versions(conn, [i for _, i in missing], model)
+            for _, vector in fetched.values():
                 vector.flags.writeable = False  # shared by every ranking in this process
-                self._entries[(model, item_id)] = (version, vector)
-                self._entries.move_to_end((model, item_id))
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+            found.update({item_id: vector for item_id, (_, vector) in fetched.items()})
+            self._entries.remember({(model, i): entry for i, entry in fetched.items()})
+        return found
