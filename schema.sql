@@ -556,3 +556,51 @@ CREATE OR REPLACE TRIGGER libraries_changed AFTER UPDATE OF domain ON libraries
 CREATE OR REPLACE TRIGGER items_genres_changed AFTER UPDATE OF genres ON items
     FOR EACH ROW WHEN (OLD.genres IS DISTINCT FROM NEW.genres)
     EXECUTE FUNCTION note_library_change();
+
+-- One row per committed change to a title's facts or vectors (any row of items or
+-- item_embeddings written or removed): workers keep both in memory, and while the summary of
+-- these ids is the one an entry was last checked under, it is served without reading its row's
+-- version. Insert-only like library_changes, for the same reasons; reconcile_derived prunes it.
+CREATE TABLE IF NOT EXISTS title_changes (
+    id          bigserial PRIMARY KEY,
+    changed_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS title_changes_changed_at ON title_changes (changed_at);
+
+CREATE OR REPLACE FUNCTION note_title_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO title_changes DEFAULT VALUES;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION note_title_rows_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM changed_rows) THEN
+        INSERT INTO title_changes DEFAULT VALUES;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- A transition table serves one event only, hence a trigger per event and table.
+CREATE OR REPLACE TRIGGER items_inserted_title AFTER INSERT ON items
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_title_rows_change();
+CREATE OR REPLACE TRIGGER items_updated_title AFTER UPDATE ON items
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_title_rows_change();
+CREATE OR REPLACE TRIGGER items_deleted_title AFTER DELETE ON items
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_title_rows_change();
+CREATE OR REPLACE TRIGGER items_truncated_title AFTER TRUNCATE ON items
+    FOR EACH STATEMENT EXECUTE FUNCTION note_title_change();
+CREATE OR REPLACE TRIGGER item_embeddings_inserted_title AFTER INSERT ON item_embeddings
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_title_rows_change();
+CREATE OR REPLACE TRIGGER item_embeddings_updated_title AFTER UPDATE ON item_embeddings
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_title_rows_change();
+CREATE OR REPLACE TRIGGER item_embeddings_deleted_title AFTER DELETE ON item_embeddings
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_title_rows_change();
+CREATE OR REPLACE TRIGGER item_embeddings_truncated_title AFTER TRUNCATE ON item_embeddings
+    FOR EACH STATEMENT EXECUTE FUNCTION note_title_change();

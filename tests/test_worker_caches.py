@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import psycopg
 import pytest
 
 from recommendarr.shared import db
+from recommendarr.shared.cached_titles import CachedTitles
 from recommendarr.shared.domain.taste import TitleFacts
 from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.library_cache import LibraryCache, membership_stamp
-from recommendarr.shared.store import items, libraries, title_facts
+from recommendarr.shared.store import change_logs, items, libraries, title_facts, vectors
 from recommendarr.shared.store.title_facts import TitleRecord
 from recommendarr.shared.vector_cache import VectorCache
 
@@ -133,3 +135,111 @@ def test_the_facts_cache_reads_only_what_it_lacks_and_drops_the_least_recently_u
     }
     assert fetched == [[1, 2], [3], [2]]
     assert FactsCache(capacity=0).facts(conn, [1, 2]) == cache.facts(conn, [1, 2])
+
+
+def title_stamp(conn: db.Connection) -> change_logs.Stamp:
+    return change_logs.stamp(conn, "title_changes")
+
+
+def test_every_committed_change_to_a_title_or_its_vector_moves_the_title_stamp(
+    conn: db.Connection,
+) -> None:
+    library_with_titles(conn, 2)
+    vector = np.full(768, 0.1, dtype=np.float32)
+    changes = [
+        "UPDATE items SET title = 'Renamed' WHERE id = 1",
+        "INSERT INTO items (tmdb_id, media_type, title) VALUES (50, 'movie', 'New')",
+        "DELETE FROM items WHERE tmdb_id = 50",
+        "INSERT INTO item_embeddings (item_id, model, content_hash, embedding) "
+        "VALUES (1, 'm', 'h1', %(v)s)",
+        "UPDATE item_embeddings SET content_hash = 'h2' WHERE item_id = 1",
+        "DELETE FROM item_embeddings WHERE item_id = 1",
+        "TRUNCATE item_embeddings",
+    ]
+    for change in changes:
+        before = title_stamp(conn)
+        conn.execute(change, {"v": vector})
+        conn.commit()
+        assert title_stamp(conn) != before, change
+
+    # Statements that change no row note nothing.
+    before = title_stamp(conn)
+    conn.execute("UPDATE items SET title = 'x' WHERE id = 99")
+    conn.execute("DELETE FROM item_embeddings WHERE item_id = 99")
+    assert items.store_embedding(conn, 2, "m", "h", vector)
+    conn.commit()
+    unchanged = title_stamp(conn)
+    assert unchanged != before  # the first vector of title 2 was a change
+    assert not items.store_embedding(conn, 2, "m", "h", vector)  # the same vector again
+    conn.commit()
+    assert title_stamp(conn) == unchanged
+
+
+def test_while_no_title_changes_the_caches_read_no_versions_not_even_of_absent_titles(
+    conn: db.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library_with_titles(conn, 3)
+    for i in (1, 2):
+        items.store_embedding(conn, i, "m", "h1", np.full(768, i / 10, dtype=np.float32))
+    conn.commit()
+    reads: list[str] = []
+    for module, name in ((title_facts, "versions"), (vectors, "versions")):
+        monkeypatch.setattr(module, name, counted(getattr(module, name), module.__name__, reads))
+    facts_cache, vector_cache = FactsCache(), VectorCache()
+    first = CachedTitles.begin(conn, vector_cache, facts_cache, "m")
+    assert sorted(first.vectors(conn, [1, 2, 3])) == [1, 2]  # 3 has no vector yet
+    assert sorted(first.facts(conn, [1, 2, 3, 99])) == [1, 2, 3]  # 99 is no title
+    assert len(reads) == 2
+
+    again = CachedTitles.begin(conn, vector_cache, facts_cache, "m")
+    assert sorted(again.vectors(conn, [1, 2, 3])) == [1, 2]
+    assert sorted(again.facts(conn, [1, 2, 3, 99])) == [1, 2, 3]
+    assert len(reads) == 2  # served from memory, absent titles included
+
+    # Embedding title 3 moves the stamp: the next ranking checks versions and finds it.
+    items.store_embedding(conn, 3, "m", "h1", np.full(768, 0.3, dtype=np.float32))
+    conn.commit()
+    after = CachedTitles.begin(conn, vector_cache, facts_cache, "m")
+    assert np.allclose(after.vectors(conn, [1, 2, 3])[3], 0.3)
+    assert after.facts(conn, [1])[1].title == "t1"
+    assert len(reads) == 4
+
+
+def test_a_stamp_read_before_a_change_is_checked_again_by_the_next_reader(
+    conn: db.Connection,
+) -> None:
+    """A ranking that began before a commit may serve what it saw then; the next one does not."""
+    library_with_titles(conn, 1)
+    cache = FactsCache()
+    early = CachedTitles.begin(conn, VectorCache(), cache, "m")
+    conn.execute("UPDATE items SET title = 'Renamed' WHERE id = 1")
+    conn.commit()
+    assert early.facts(conn, [1])[1].title == "Renamed"  # not cached yet: read now
+    conn.execute("UPDATE items SET title = 'Again' WHERE id = 1")
+    conn.commit()
+    assert early.facts(conn, [1])[1].title == "Renamed"  # still the early ranking's view
+    assert cache.facts(conn, [1])[1].title == "Again"
+
+
+def test_pruning_a_change_log_keeps_its_newest_change_and_moves_its_stamp(
+    conn: db.Connection,
+) -> None:
+    library_with_titles(conn, 2)
+    conn.execute("UPDATE items SET title = 'Renamed' WHERE id = 1")
+    conn.commit()
+    for log in ("library_changes", "title_changes"):
+        before = change_logs.stamp(conn, log)
+        assert change_logs.prune(conn, log, 3600) == 0  # nothing is old yet
+        assert change_logs.prune(conn, log, 0) > 0
+        conn.commit()
+        remaining = conn.execute(f"SELECT count(*) AS n, max(id) AS last FROM {log}").fetchone()
+        assert remaining == {"n": 1, "last": before[1]}
+        assert change_logs.stamp(conn, log) != before
+
+
+def counted(read: Callable[..., Any], name: str, reads: list[str]) -> Callable[..., Any]:
+    def counting(*args: Any) -> Any:
+        reads.append(name)
+        return read(*args)
+
+    return counting

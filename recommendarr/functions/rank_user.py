@@ -20,6 +20,7 @@ import numpy as np
 
 from recommendarr import broker as _broker  # noqa: F401 - declares the broker before the actor
 from recommendarr.shared import resources
+from recommendarr.shared.cached_titles import CachedTitles
 from recommendarr.shared.db import Connection
 from recommendarr.shared.domain import picks as pick_rules
 from recommendarr.shared.domain.adjustments import Override, adjust_scores, title_key
@@ -171,7 +172,8 @@ def rank(
     facts: FactsCache,
 ) -> float:
     """Write the lists; the share of the user's candidates the model knows (0 without one)."""
-    state = load_state(conn, user_id, model, library, vectors, facts)
+    cached = CachedTitles.begin(conn, vectors, facts, model)
+    state = load_state(conn, user_id, library, cached)
     coverage = fitted[1].coverage(state.pool.item_ids) if fitted else 0.0
     digest = rank_input_hash(model, fitted[0] if fitted else None, state)
     if rankings.stored_input_hash(conn, user_id, "tonight") == digest:
@@ -183,8 +185,8 @@ def rank(
         rankings.replace(conn, user_id, {"tonight": (tonight, len(state.pool))}, digest)
         return coverage
     server = fitted[1]
-    tonight, scored = rank_tonight(conn, state, server, model, dim, vectors, facts)
-    rediscover = rank_rediscover(conn, state, server, model, dim, vectors, facts)
+    tonight, scored = rank_tonight(conn, state, server, dim, cached)
+    rediscover = rank_rediscover(conn, state, server, dim, cached)
     grab, considered = rank_grab(conn, state, server, model, dim)
     lists = {
         "tonight": (tonight, len(state.pool)),
@@ -197,17 +199,12 @@ def rank(
 
 
 def load_state(
-    conn: Connection,
-    user_id: int,
-    model: str,
-    library: LibraryMembership,
-    vectors: VectorCache,
-    facts: FactsCache,
+    conn: Connection, user_id: int, library: LibraryMembership, cached: CachedTitles
 ) -> UserState:
     titles = summarize_titles(events.viewings(conn, user_id))
     votes = feedback.votes(conn, user_id)
     quiz = onboarding.quiz_answers(conn, user_id) or ([], {})
-    quiz_facts = facts.facts(conn, quiz[0])
+    quiz_facts = cached.facts(conn, quiz[0])
     quiz_liked = [
         (i, "tv" if quiz_facts[i].media_type == "tv" else "movies")
         for i in quiz[0]
@@ -218,7 +215,7 @@ def load_state(
     # A title picked in the quiz has been seen, like a watched one.
     pool = rankings.candidate_pool(conn, user_id, library).without(quiz_facts)
     hidden_ids = feedback.hidden_item_ids(conn, user_id)
-    hidden = list(vectors.vectors(conn, hidden_ids, model).values())
+    hidden = list(cached.vectors(conn, hidden_ids).values())
     return UserState(
         user_id=user_id,
         titles={t.item_id: t for t in titles},
@@ -232,12 +229,12 @@ def load_state(
         profiles=stored,
         pool=pool,
         settings=user_settings.taste_settings(conn, user_id),
-        liked_vectors=vectors.vectors(conn, liked, model),
-        liked_facts=facts.facts(conn, liked),
+        liked_vectors=cached.vectors(conn, liked),
+        liked_facts=cached.facts(conn, liked),
         overrides=overrides.overrides_for(conn, user_id),
         hidden_ids=hidden_ids,
         hidden_vectors=np.stack(hidden) if hidden else None,
-        grab=grab_store.grab_candidates(conn, user_id, model, GRAB_POOL),
+        grab=grab_store.grab_candidates(conn, user_id, cached.model, GRAB_POOL),
         unexplored=frozenset(
             pick_rules.unexplored_among(
                 library.offered_genres(pool.item_ids),
@@ -291,10 +288,8 @@ def rank_tonight(
     conn: Connection,
     state: UserState,
     server: ServerModel,
-    model: str,
     dim: int,
-    vectors: VectorCache,
-    facts: FactsCache,
+    cached: CachedTitles,
 ) -> tuple[list[Pick], list[tuple[int, float, float, str]]]:
     """The tonight list, and the scored candidates group night and shuffle read."""
     allowed = state.pool.item_ids[state.pool.allowed]
@@ -309,9 +304,7 @@ def rank_tonight(
         top = np.concatenate([top, np.setdiff1d(asked, top).astype(top.dtype)])
         happy = pick_rules.happiness(scores.blended, top)
         happiness.update(zip(item_ids[top].tolist(), happy.tolist(), strict=True))
-        picks += refine_domain(
-            conn, state, domain, scores, top, history, model, dim, vectors, facts
-        )
+        picks += refine_domain(conn, state, domain, scores, top, history, dim, cached)
     picks.sort(key=lambda p: -p.score)
     scored = [
         (p.item_id, p.score, round(happiness[p.item_id], 4), p.explanation)
@@ -327,13 +320,11 @@ def refine_domain(
     scores: pick_rules.PoolScores,
     top: np.ndarray,
     history: Sequence[Interaction],
-    model: str,
     dim: int,
-    vectors: VectorCache,
-    facts: FactsCache,
+    cached: CachedTitles,
 ) -> list[Pick]:
     ids = scores.item_ids[top].tolist()
-    details = rankings.candidate_details(conn, ids, model, dim, vectors, facts)
+    details = rankings.candidate_details(conn, ids, dim, cached)
     kept = [n for n, item_id in enumerate(ids) if item_id in details]
     candidates = [details[ids[n]][0] for n in kept]
     averages = np.array([details[ids[n]][1] or np.nan for n in kept], dtype=np.float64)
@@ -458,10 +449,8 @@ def rank_rediscover(
     conn: Connection,
     state: UserState,
     server: ServerModel,
-    model: str,
     dim: int,
-    vectors: VectorCache,
-    facts: FactsCache,
+    cached: CachedTitles,
 ) -> list[Pick]:
     """Titles the user loved long ago that a library they can see still holds."""
     now = datetime.now(UTC)
@@ -481,7 +470,7 @@ def rank_rediscover(
         titles = [everything[int(n)] for n in best]
         ids = [t.item_id for t in titles]
         scores = model_scores.subset(best)
-        details = rankings.candidate_details(conn, ids, model, dim, vectors, facts)
+        details = rankings.candidate_details(conn, ids, dim, cached)
         kept = [n for n, item_id in enumerate(ids) if item_id in details]
         months = [(now - titles[n].last_seen).days / 30.4 for n in kept]
         base = np.array(

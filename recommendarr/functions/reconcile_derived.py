@@ -17,14 +17,14 @@ from recommendarr.functions.rank_user import rank_user
 from recommendarr.functions.refresh_profile import refresh_profile
 from recommendarr.shared import resources
 from recommendarr.shared.errors import Permanent
-from recommendarr.shared.store import pending_requests, reconcile
+from recommendarr.shared.store import change_logs, pending_requests, reconcile
 from recommendarr.shared.store.pending_requests import Pending
 
 log = logging.getLogger(__name__)
 BATCH = 2_000
 # A pending profile refresh normally runs within seconds; one this old lost its message.
 REQUEST_STALE_S = 60
-LIBRARY_CHANGES_KEPT_S = 3600
+CHANGES_KEPT_S = 3600
 
 
 @dramatiq.actor(
@@ -45,7 +45,8 @@ def reconcile_derived(period_key: str, older_than_s: int = 300) -> None:
         stale_after = min(older_than_s, REQUEST_STALE_S)
         requests = pending_requests.resend_stale(conn, Pending.PROFILE, stale_after, BATCH)
         ranking_requests = pending_requests.resend_stale(conn, Pending.RANKING, stale_after, BATCH)
-        reconcile.prune_library_changes(conn, LIBRARY_CHANGES_KEPT_S)
+        change_logs.prune(conn, "library_changes", CHANGES_KEPT_S)
+        change_logs.prune(conn, "title_changes", CHANGES_KEPT_S)
         conn.commit()
     refreshes = sorted(set(profiles) | set(requests))
     for item_id in items:

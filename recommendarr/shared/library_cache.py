@@ -15,6 +15,8 @@ from datetime import datetime
 import numpy as np
 
 from recommendarr.shared.db import Connection
+from recommendarr.shared.store import change_logs
+from recommendarr.shared.store.change_logs import Stamp
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class LibraryMembership:
 class LibraryCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._loaded: tuple[tuple[object, ...], LibraryMembership] | None = None
+        self._loaded: tuple[Stamp, LibraryMembership] | None = None
 
     def membership(self, conn: Connection) -> LibraryMembership:
         stamp = membership_stamp(conn)
@@ -66,15 +68,8 @@ class LibraryCache:
         return loaded
 
 
-def membership_stamp(conn: Connection) -> tuple[object, ...]:
-    """Moves with every committed change to the membership (library_changes, schema.sql). The
-    time tells apart equal ids handed out again (a restored or truncated table)."""
-    row = conn.execute(
-        "SELECT count(*) AS n, max(id) AS last, sum(id) AS ids, max(changed_at) AS latest "
-        "FROM library_changes"
-    ).fetchone()
-    assert row is not None
-    return tuple(row.values())
+def membership_stamp(conn: Connection) -> Stamp:
+    return change_logs.stamp(conn, "library_changes")
 
 
 def load_membership(conn: Connection) -> LibraryMembership:

@@ -1,16 +1,22 @@
 """A worker's least-recently-used store of values the database versions.
 
-Each use names the current version of every key it wants (read by the caller, usually in the
-query that picked the keys); an entry is served only while its version still matches, and the
-least recently used are dropped beyond ``capacity``. Shared by the rankings' threads.
+Each entry remembers the version it was read at and the change-log stamp (store.change_logs)
+it was last checked under. While the stamp has not moved, nothing it could depend on has
+changed, so the entry is served as it is; after the stamp moves, the caller reads the current
+versions of the keys it wants and an entry is served only while its version still matches.
+An absent value (no row) is remembered too, with version None, so that asking again for a
+title that has no vector costs nothing. The least recently used are dropped beyond
+``capacity``. Shared by the rankings' threads.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
+
+from recommendarr.shared.store.change_logs import Stamp
 
 Key = TypeVar("Key", bound=Hashable)
 Version = TypeVar("Version")
@@ -21,26 +27,57 @@ class VersionedCache(Generic[Key, Version, Value]):
     def __init__(self, capacity: int) -> None:
         self._lock = threading.Lock()
         self._capacity = capacity
-        self._entries: OrderedDict[Key, tuple[Version, Value]] = OrderedDict()
+        # key -> [version or None when absent, value or None when absent, stamp last checked]
+        self._entries: OrderedDict[Key, list[object]] = OrderedDict()
 
-    def current(self, versions: Mapping[Key, Version]) -> tuple[dict[Key, Value], list[Key]]:
-        """The values still at these versions, and the keys to read again."""
+    def checked(self, keys: Iterable[Key], stamp: Stamp) -> tuple[dict[Key, Value], list[Key]]:
+        """The values (absent ones left out) of entries checked under this stamp, and the keys
+        whose versions must be read."""
+        found: dict[Key, Value] = {}
+        unchecked: list[Key] = []
+        with self._lock:
+            for key in keys:
+                entry = self._entries.get(key)
+                if entry is not None and entry[2] == stamp:
+                    self._entries.move_to_end(key)
+                    if entry[1] is not None:
+                        found[key] = entry[1]  # type: ignore[assignment]
+                else:
+                    unchecked.append(key)
+        return found, unchecked
+
+    def current(
+        self, versions: Mapping[Key, Version | None], stamp: Stamp
+    ) -> tuple[dict[Key, Value], list[Key]]:
+        """The values still at these versions (None: the key has no row), and the keys to read
+        again; every entry that matched counts as checked under ``stamp``."""
         found: dict[Key, Value] = {}
         missing: list[Key] = []
         with self._lock:
             for key, version in versions.items():
                 entry = self._entries.get(key)
                 if entry is not None and entry[0] == version:
+                    entry[2] = stamp
                     self._entries.move_to_end(key)
-                    found[key] = entry[1]
+                    if entry[1] is not None:
+                        found[key] = entry[1]  # type: ignore[assignment]
+                elif version is None:
+                    self._store(key, [None, None, stamp])
                 else:
                     missing.append(key)
+            self._evict()
         return found, missing
 
-    def remember(self, fetched: Mapping[Key, tuple[Version, Value]]) -> None:
+    def remember(self, fetched: Mapping[Key, tuple[Version, Value]], stamp: Stamp) -> None:
         with self._lock:
-            for key, entry in fetched.items():
-                self._entries[key] = entry
-                self._entries.move_to_end(key)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+            for key, (version, value) in fetched.items():
+                self._store(key, [version, value, stamp])
+            self._evict()
+
+    def _store(self, key: Key, entry: list[object]) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+
+    def _evict(self) -> None:
+        while len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)

@@ -9,14 +9,13 @@ import numpy as np
 import orjson
 from psycopg.rows import tuple_row
 
+from recommendarr.shared.cached_titles import CachedTitles
 from recommendarr.shared.db import Connection, as_array, number_array
 from recommendarr.shared.domain.explain import Influence
 from recommendarr.shared.domain.picks import CandidatePool
 from recommendarr.shared.domain.ranking import Candidate, Pick
-from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.library_cache import LibraryMembership
 from recommendarr.shared.store.profiles import title_facts
-from recommendarr.shared.vector_cache import VectorCache
 
 
 def tonight_candidates(conn: Connection, user_id: int, model: str) -> dict[str, list[Candidate]]:
@@ -189,24 +188,12 @@ def visible_item_ids(conn: Connection, user_id: int, item_ids: Sequence[int]) ->
 
 
 def candidate_details(
-    conn: Connection,
-    item_ids: Sequence[int],
-    model: str,
-    dim: int,
-    vectors: VectorCache,
-    facts: FactsCache,
+    conn: Connection, item_ids: Sequence[int], dim: int, cached: CachedTitles
 ) -> dict[int, tuple[Candidate, float | None, int | None]]:
     """Facts, vector (zeros while not embedded yet: it then neither pulls nor repels) and TMDB
-    votes of each title. Only the versions of both are read here; the caches hold the rest."""
-    with conn.cursor(row_factory=tuple_row) as cur:
-        rows = cur.execute(
-            "SELECT i.id, i.xmin::text::bigint, e.embedded_at FROM items i "
-            "LEFT JOIN item_embeddings e ON e.item_id = i.id AND e.model = %s "
-            "WHERE i.id = ANY(%s::bigint[])",
-            (model, number_array(item_ids)),
-        ).fetchall()
-    records = facts.with_versions(conn, {int(r[0]): int(r[1]) for r in rows})
-    found = vectors.with_versions(conn, {int(r[0]): r[2] for r in rows if r[2] is not None}, model)
+    votes of each title, through the worker's caches."""
+    records = cached.records(conn, item_ids)
+    found = cached.vectors(conn, records)
     absent = np.zeros(dim, np.float32)
     return {
         item_id: (

@@ -55,13 +55,3 @@ def users_with_stale_picks(conn: Connection, older_than_s: int, limit: int) -> l
         (older_than_s, LOOKBACK_DAYS, limit),
     ).fetchall()
     return [int(r["user_id"]) for r in rows]
-
-
-def prune_library_changes(conn: Connection, older_than_s: int) -> int:
-    """Forget old membership changes (keeping the newest): caches only compare summaries."""
-    cursor = conn.execute(
-        "DELETE FROM library_changes WHERE changed_at < now() - make_interval(secs => %s) "
-        "AND id < (SELECT max(id) FROM library_changes)",
-        (older_than_s,),
-    )
-    return cursor.rowcount
