@@ -516,13 +516,15 @@ ALTER TABLE users ADD CONSTRAINT users_history_window_months_check
 -- One row per committed change to which title sits in which library (or to a library's domain,
 -- or a library title's genres): workers cache that membership, and (count, max, sum) of these
 -- ids tells them cheaply whether to reload it. Insert-only, so writers never wait on each
--- other; a change committed out of id order still moves the count. reconcile_derived prunes
--- old rows. Statements that change no row (a re-sync of unchanged titles) add nothing.
+-- other; a change committed out of id order still moves the count. reconcile_derived folds
+-- the rows into one new one every few minutes (store/change_logs.py), so the summary stays a
+-- read of a few rows. Statements that change no row (a re-sync of unchanged titles) add
+-- nothing.
 CREATE TABLE IF NOT EXISTS library_changes (
     id          bigserial PRIMARY KEY,
     changed_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS library_changes_changed_at ON library_changes (changed_at);
+DROP INDEX IF EXISTS library_changes_changed_at;  -- pruning by age no longer reads it
 
 CREATE OR REPLACE FUNCTION note_library_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -560,12 +562,11 @@ CREATE OR REPLACE TRIGGER items_genres_changed AFTER UPDATE OF genres ON items
 -- One row per committed change to a title's facts or vectors (any row of items or
 -- item_embeddings written or removed): workers keep both in memory, and while the summary of
 -- these ids is the one an entry was last checked under, it is served without reading its row's
--- version. Insert-only like library_changes, for the same reasons; reconcile_derived prunes it.
+-- version. Insert-only and folded by reconcile_derived like library_changes.
 CREATE TABLE IF NOT EXISTS title_changes (
     id          bigserial PRIMARY KEY,
     changed_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS title_changes_changed_at ON title_changes (changed_at);
 
 CREATE OR REPLACE FUNCTION note_title_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 BATCH = 2_000
 # A pending profile refresh normally runs within seconds; one this old lost its message.
 REQUEST_STALE_S = 60
-CHANGES_KEPT_S = 3600
 
 
 @dramatiq.actor(
@@ -45,8 +44,8 @@ def reconcile_derived(period_key: str, older_than_s: int = 300) -> None:
         stale_after = min(older_than_s, REQUEST_STALE_S)
         requests = pending_requests.resend_stale(conn, Pending.PROFILE, stale_after, BATCH)
         ranking_requests = pending_requests.resend_stale(conn, Pending.RANKING, stale_after, BATCH)
-        change_logs.prune(conn, "library_changes", CHANGES_KEPT_S)
-        change_logs.prune(conn, "title_changes", CHANGES_KEPT_S)
+        change_logs.fold(conn, "library_changes")
+        change_logs.fold(conn, "title_changes")
         conn.commit()
     refreshes = sorted(set(profiles) | set(requests))
     for item_id in items:

@@ -131,6 +131,9 @@ def test_lost_follow_ups_are_resent(conn: db.Connection) -> None:
     broker.flush_all()
     reconcile_derived("test:2", 0)
     assert queued() == {"events": 0, "embeddings": 0, "profiles": 0}  # nothing left to catch up
+    # The change logs the workers' caches read are folded to one row each.
+    for log in ("library_changes", "title_changes"):
+        assert conn.execute(f"SELECT count(*) AS n FROM {log}").fetchone() == {"n": 1}
 
 
 def test_quarantine_does_not_fail_a_job_that_finished(conn: db.Connection) -> None:

@@ -28,14 +28,16 @@ def stamp(conn: Connection, log: ChangeLog) -> Stamp:
     return tuple(row.values())
 
 
-def prune(conn: Connection, log: ChangeLog, older_than_s: int) -> int:
-    """Forget old changes (keeping the newest): caches only compare summaries, and a pruned
-    summary differs from every earlier one, so it costs one check of each entry at most."""
+def fold(conn: Connection, log: ChangeLog) -> bool:
+    """Replace the log's committed rows with one new row, when it holds more than one: the
+    summary stays a read of a few rows whatever an import wrote. The new row's id is above
+    every earlier one, so the summary differs from any read before (each cached entry is
+    checked once more), even where a change committed late was among the rows folded."""
     cursor = conn.execute(
         sql.SQL(
-            "DELETE FROM {log} WHERE changed_at < now() - make_interval(secs => %s) "
-            "AND id < (SELECT max(id) FROM {log})"
-        ).format(log=sql.Identifier(log)),
-        (older_than_s,),
+            "WITH folded AS (DELETE FROM {log} WHERE (SELECT count(*) FROM {log}) > 1 "
+            "RETURNING id) "
+            "INSERT INTO {log} (changed_at) SELECT now() WHERE EXISTS (SELECT FROM folded)"
+        ).format(log=sql.Identifier(log))
     )
-    return cursor.rowcount
+    return cursor.rowcount > 0
