@@ -146,6 +146,8 @@ class UserState:
     history: list[Interaction]
     profiles: list[TasteProfile]
     pool: pick_rules.CandidatePool
+    # The watched titles a library the user may see still holds: what rediscover may offer.
+    still_held: frozenset[int]
     liked_vectors: dict[int, np.ndarray]
     liked_facts: dict[int, TitleFacts]
     overrides: list[Override]
@@ -213,7 +215,8 @@ def load_state(
     stored = profiles.load(conn, user_id)
     liked = {i for p in stored for i in strongest_liked_ids(p)}
     # A title picked in the quiz has been seen, like a watched one.
-    pool = rankings.candidate_pool(conn, user_id, library).without(quiz_facts)
+    visible = rankings.visible_libraries(conn, user_id)
+    pool = rankings.candidate_pool(conn, user_id, library, visible).without(quiz_facts)
     hidden_ids = feedback.hidden_item_ids(conn, user_id)
     hidden = list(cached.vectors(conn, hidden_ids).values())
     return UserState(
@@ -228,6 +231,7 @@ def load_state(
         ),
         profiles=stored,
         pool=pool,
+        still_held=frozenset(library.held_in((t.item_id for t in titles), visible)),
         settings=user_settings.taste_settings(conn, user_id),
         liked_vectors=cached.vectors(conn, liked),
         liked_facts=cached.facts(conn, liked),
@@ -461,10 +465,9 @@ def rank_rediscover(
         and (now - t.last_seen).days >= pick_rules.REDISCOVER_AFTER_DAYS
         and title_stars(t) >= pick_rules.REDISCOVER_MIN_STARS
     ]
-    visible = rankings.visible_item_ids(conn, state.user_id, [t.item_id for t in loved])
     picks: list[Pick] = []
-    for domain in sorted({t.domain for t in loved if t.item_id in visible}):
-        everything = [t for t in loved if t.item_id in visible and t.domain == domain]
+    for domain in sorted({t.domain for t in loved if t.item_id in state.still_held}):
+        everything = [t for t in loved if t.item_id in state.still_held and t.domain == domain]
         model_scores = opinion_of(state, server, domain).pool([t.item_id for t in everything])
         best = np.argsort(-model_scores.blended, kind="stable")[:REDISCOVER_POOL]
         titles = [everything[int(n)] for n in best]
@@ -601,6 +604,7 @@ def rank_input_hash(model: str, model_id: int | None, state: UserState) -> str:
             digest.update(len(ids).to_bytes(8, "little"))
             digest.update(ids[order].tobytes() + values[order].tobytes())
     digest.update(state.pool.digest_bytes())
+    digest.update(np.array(sorted(state.still_held), dtype=np.int64).tobytes())
     digest.update(repr(sorted((o.kind, o.key, o.action) for o in state.overrides)).encode())
     digest.update(repr(sorted(state.hidden_ids)).encode())
     digest.update(repr(sorted(state.genre_sliders.items())).encode())

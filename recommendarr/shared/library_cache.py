@@ -9,6 +9,7 @@ library_changes, whose summary is one index lookup.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,6 +39,13 @@ class LibraryMembership:
 
     def domain_of_rows(self, rows: np.ndarray) -> list[str]:
         return [self.domain_names[code] for code in self.domain_codes[rows].tolist()]
+
+    def held_in(self, item_ids: Iterable[int], library_ids: Iterable[int]) -> set[int]:
+        """Those titles that sit in at least one of these libraries."""
+        wanted = np.fromiter(item_ids, dtype=np.int64)
+        rows = np.isin(self.library_ids, np.fromiter(library_ids, dtype=np.int64))
+        rows &= np.isin(self.item_ids, wanted)
+        return set(self.item_ids[rows].tolist())
 
     def offered_genres(self, item_ids: np.ndarray) -> dict[str, int]:
         """How many of these titles (each a library title, once) carry each genre."""

@@ -80,6 +80,22 @@ def test_rediscover_offers_what_was_finished_long_ago(conn: db.Connection) -> No
     assert all("month" in r["explanation"] or "finished" in r["explanation"] for r in rediscover)
 
 
+def test_rediscover_offers_only_what_a_library_the_user_sees_still_holds(
+    conn: db.Connection,
+) -> None:
+    user_id = nolan_fan(conn, ts=LONG_AGO)
+    conn.execute(
+        "DELETE FROM library_items WHERE item_id = (SELECT id FROM items WHERE title = 'Inception')"
+    )
+    conn.commit()
+    rank_user(user_id)
+    assert titles(conn, user_id, "rediscover") == ["Interstellar"]
+    conn.execute("DELETE FROM user_library_access WHERE user_id = %s", (user_id,))
+    conn.commit()
+    rank_user(user_id)
+    assert titles(conn, user_id, "rediscover") == []
+
+
 def test_recent_viewings_are_not_rediscovered(conn: db.Connection) -> None:
     user_id = nolan_fan(conn)
     assert titles(conn, user_id, "rediscover") == []

@@ -135,21 +135,27 @@ def mark_current(conn: Connection, user_id: int) -> None:
     )
 
 
-def candidate_pool(conn: Connection, user_id: int, library: LibraryMembership) -> CandidatePool:
-    """Every title the user may be offered tonight: in a library they can see, never played by
-    them, not dismissed, hidden or voted down - unless they asked for it anyway (an 'allow'
-    override)."""
+def visible_libraries(conn: Connection, user_id: int) -> list[int]:
+    rows = conn.execute(
+        "SELECT library_id FROM user_visible_libraries WHERE user_id = %s", (user_id,)
+    ).fetchall()
+    return [int(r["library_id"]) for r in rows]
+
+
+def candidate_pool(
+    conn: Connection, user_id: int, library: LibraryMembership, visible: Sequence[int]
+) -> CandidatePool:
+    """Every title the user may be offered tonight: in a library they can see (``visible``),
+    never played by them, not dismissed, hidden or voted down - unless they asked for it
+    anyway (an 'allow' override)."""
     with conn.cursor(row_factory=tuple_row) as cur:
-        visible = cur.execute(
-            "SELECT library_id FROM user_visible_libraries WHERE user_id = %s", (user_id,)
-        ).fetchall()
         excluded = cur.execute(
             "SELECT item_id FROM watch_events WHERE user_id = %(user)s UNION "
             "SELECT item_id FROM feedback WHERE user_id = %(user)s "
             "AND kind IN ('dismiss', 'hide', 'down') AND (until IS NULL OR until > now())",
             {"user": user_id},
         ).fetchall()
-    offered = np.isin(library.library_ids, [r[0] for r in visible]) & ~np.isin(
+    offered = np.isin(library.library_ids, np.asarray(visible, dtype=np.int64)) & ~np.isin(
         library.item_ids, [r[0] for r in excluded]
     )
     rows = np.flatnonzero(offered)
@@ -176,15 +182,6 @@ def allowed_anyway(conn: Connection, user_id: int) -> list[tuple[int, str]]:
         (user_id,),
     ).fetchall()
     return [(int(r["id"]), str(r["domain"])) for r in rows]
-
-
-def visible_item_ids(conn: Connection, user_id: int, item_ids: Sequence[int]) -> set[int]:
-    rows = conn.execute(
-        "SELECT DISTINCT li.item_id FROM library_items li JOIN user_visible_libraries a "
-        "ON a.library_id = li.library_id AND a.user_id = %s WHERE li.item_id = ANY(%s::bigint[])",
-        (user_id, number_array(item_ids)),
-    ).fetchall()
-    return {int(r["item_id"]) for r in rows}
 
 
 def candidate_details(
