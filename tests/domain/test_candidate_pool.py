@@ -43,5 +43,9 @@ def test_strongest_pulls_weigh_similarity_by_how_much_a_title_was_liked() -> Non
     profile = TasteProfile("movies", None, None, item_weights={10: 1.0, 11: 0.04, 12: 0.25})
     similarity = np.array([[0.5, 0.9, 0.6], [0.1, 0.2, 0.3]])
     # pulls: row 0 -> 0.5, 0.18, 0.3; row 1 -> 0.1, 0.04, 0.15
-    assert strongest_pulls(similarity, [10, 11, 12], profile) == [[0, 2, 1], [2, 0, 1]]
+    # each as (column, similarity): the similarity, not the pull, is what a pick reports
+    assert strongest_pulls(similarity, [10, 11, 12], profile) == [
+        [(0, 0.5), (2, 0.6), (1, 0.9)],
+        [(2, 0.3), (0, 0.1), (1, 0.2)],
+    ]
     assert strongest_pulls(np.zeros((2, 0)), [], profile) == [[], []]

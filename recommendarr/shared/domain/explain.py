@@ -419,15 +419,19 @@ def dominant_signal(
     for boost in ("boost_title", "boost_person", "boost_genre"):
         if signal(signals, boost) > 0:
             return boost
-    strengths = {
-        "person": clip01(signal(signals, "person_affinity")) if person else 0.0,
-        "neighbours": clip01(signal(signals, "neighbor_similarity")) if neighbours else 0.0,
-        "collaborative": clip01(signal(signals, "collaborative") / COLLABORATIVE_FULL_Z),
-        "genre": clip01(signal(signals, "genre_affinity")) if genres else 0.0,
-        "quality": quality_strength(signal(signals, "quality")),
-    }
-    best = max(strengths, key=lambda name: strengths[name])  # max keeps the first of a tie
-    return best if strengths[best] >= MIN_STRENGTH else "content"
+    # In family order, a later one winning only when strictly stronger (once per pick: plain
+    # comparisons, no dict of strengths).
+    best, strongest = "content", -1.0
+    for family, strength in (
+        ("person", clip01(signal(signals, "person_affinity")) if person else 0.0),
+        ("neighbours", clip01(signal(signals, "neighbor_similarity")) if neighbours else 0.0),
+        ("collaborative", clip01(signal(signals, "collaborative") / COLLABORATIVE_FULL_Z)),
+        ("genre", clip01(signal(signals, "genre_affinity")) if genres else 0.0),
+        ("quality", quality_strength(signal(signals, "quality"))),
+    ):
+        if strength > strongest:
+            best, strongest = family, strength
+    return best if strongest >= MIN_STRENGTH else "content"
 
 
 @dataclass(slots=True)

@@ -109,7 +109,7 @@ def refine(
     liked = liked or LikedTitles.of(profile, vectors)
     liked_ids = liked.ids
     neighbours = liked.similarity(matrix[order])
-    strongest = strongest_pulls(neighbours, liked_ids, profile, liked.root_weights)
+    pulls = strongest_pulls(neighbours, liked_ids, profile, liked.root_weights)
     # Rounded and converted for every pick at once: per-pick numpy calls would cost more than
     # the rest of the loop.
     content_of = np.round(content[order], 4).tolist()
@@ -131,15 +131,7 @@ def refine(
             ),
             **moods_of[position],
         }
-        influences = influences_of(
-            candidate,
-            liked_ids,
-            neighbours[position],
-            strongest[position],
-            history,
-            facts,
-            people,
-        )
+        influences = influences_of(candidate, liked_ids, pulls[position], history, facts, people)
         signals["neighbor_similarity"] = round(influences[0].similarity, 4) if influences else 0.0
         picks.append(
             Pick(
@@ -233,8 +225,8 @@ def top_influences(
 ) -> list[Influence]:
     """The watched titles that pull hardest towards the candidate: similarity times the square
     root of how much the user liked them."""
-    strongest = strongest_pulls(similarity[None, :], liked_ids, profile)[0]
-    return influences_of(candidate, liked_ids, similarity, strongest, history, facts)
+    pulls = strongest_pulls(similarity[None, :], liked_ids, profile)[0]
+    return influences_of(candidate, liked_ids, pulls, history, facts)
 
 
 def strongest_pulls(
@@ -242,9 +234,10 @@ def strongest_pulls(
     liked_ids: Sequence[int],
     profile: TasteProfile,
     root_weights: np.ndarray | None = None,
-) -> list[list[int]]:
-    """Per row of a candidates x liked-titles similarity matrix, the columns of the
-    MAX_INFLUENCES strongest pulls, strongest first."""
+) -> list[list[tuple[int, float]]]:
+    """Per row of a candidates x liked-titles similarity matrix, the MAX_INFLUENCES
+    strongest pulls, strongest first, as (column, similarity): taken out of numpy for all rows
+    at once, which per pick would cost more than the rest of it."""
     if not liked_ids or not similarity.size:
         return [[] for _ in range(len(similarity))]
     if root_weights is None:
@@ -254,15 +247,18 @@ def strongest_pulls(
     strongest = np.argpartition(-pull, count - 1, axis=1)[:, :count]
     rows = np.arange(len(pull))[:, None]
     ranked = np.argsort(-pull[rows, strongest], axis=1, kind="stable")
-    ordered: list[list[int]] = np.take_along_axis(strongest, ranked, axis=1).tolist()
-    return ordered
+    columns = np.take_along_axis(strongest, ranked, axis=1)
+    closeness = np.take_along_axis(similarity, columns, axis=1).tolist()
+    return [
+        list(zip(row, close, strict=True))
+        for row, close in zip(columns.tolist(), closeness, strict=True)
+    ]
 
 
 def influences_of(
     candidate: Candidate,
     liked_ids: Sequence[int],
-    similarity: np.ndarray,
-    strongest: Sequence[int],
+    pulls: Sequence[tuple[int, float]],
     history: Mapping[int, TitleHistory],
     facts: Mapping[int, TitleFacts],
     people: dict[int, frozenset[str]] | None = None,
@@ -273,9 +269,8 @@ def influences_of(
     known = {} if people is None else people
     own = (*candidate.facts.directors, *candidate.facts.cast[:5])
     influences = []
-    for index in strongest:
+    for index, closeness in pulls:
         item_id = liked_ids[index]
-        closeness = float(similarity[index])
         if closeness <= 0.05:
             break
         title = history.get(item_id)
@@ -294,7 +289,10 @@ def influences_of(
                 similarity=closeness,
                 finished=title.finished,
                 rewatched=title.completions > 1,
-                shared_people=tuple(p for p in own if p in theirs),
+                # Most picks share nobody with their influences: no tuple built for them.
+                shared_people=()
+                if theirs.isdisjoint(own)
+                else tuple(p for p in own if p in theirs),
                 rating=title.rating,
             )
         )
