@@ -389,6 +389,7 @@ def explainer_for(
     """Explanations for one mode, told what only this user's state knows (and, per title,
     what the mode found out about it)."""
     boosted = tuple(o.key for o in state.overrides if o.action == "boost" and o.kind != "title")
+    shared: dict[tuple[str, bool], PickContext] = {}
 
     def explainer(
         candidate: Candidate,
@@ -398,13 +399,15 @@ def explainer_for(
     ) -> str:
         # A newcomer's pick that does echo something they finished says so.
         told = "tonight" if mode == "cold" and influences else mode
-        context = PickContext(
-            told,
-            boosted=boosted,
-            allowed_by_user="allow" in signals,
-            **mode_facts(state, candidate, mode),
-            **(per_title or {}).get(candidate.item_id, {}),
-        )
+        allowed = "allow" in signals
+        own = {**mode_facts(state, candidate, mode), **(per_title or {}).get(candidate.item_id, {})}
+        if own:
+            context = PickContext(told, boosted=boosted, allowed_by_user=allowed, **own)
+        else:
+            # Most picks have nothing of their own to say: they share a context (never changed).
+            context = shared.get((told, allowed)) or shared.setdefault(
+                (told, allowed), PickContext(told, boosted=boosted, allowed_by_user=allowed)
+            )
         return explain(candidate.facts, influences, signals, profile, context)
 
     return explainer
@@ -412,8 +415,8 @@ def explainer_for(
 
 def mode_facts(state: UserState, candidate: Candidate, mode: str) -> dict[str, Any]:
     """The facts of the user's own past with this title that a rediscover pick may cite."""
-    title = state.titles.get(candidate.item_id)
-    if mode != "rediscover" or title is None:
+    title = state.titles.get(candidate.item_id) if mode == "rediscover" else None
+    if title is None:
         return {}
     return {
         "months_since_watched": int((datetime.now(UTC) - title.last_seen).days // 30.4),
@@ -432,6 +435,8 @@ def apply_user_rules(
     """The user's own boosts, suppressions, blocks and hides; blocked titles leave the list."""
     if not candidates:
         return candidates, base, signals
+    if not state.overrides and state.hidden_vectors is None and np.isfinite(base).all():
+        return candidates, base, signals  # nothing of the user's to apply, nothing to drop
     adjusted = adjust_scores(
         base,
         [title_key(c.facts.media_type or "movie", c.facts.tmdb_id or 0) for c in candidates],
