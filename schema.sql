@@ -526,38 +526,39 @@ CREATE TABLE IF NOT EXISTS library_changes (
 );
 DROP INDEX IF EXISTS library_changes_changed_at;  -- pruning by age no longer reads it
 
-CREATE OR REPLACE FUNCTION note_library_change() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Both change logs are written by these two, the log named by the trigger's argument.
+CREATE OR REPLACE FUNCTION note_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO library_changes DEFAULT VALUES;
+    EXECUTE format('INSERT INTO %I DEFAULT VALUES', TG_ARGV[0]);
     RETURN NULL;
 END $$;
 
 -- For statement triggers with a transition table named changed_rows: only when rows changed.
-CREATE OR REPLACE FUNCTION note_library_rows_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION note_rows_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM changed_rows) THEN
-        INSERT INTO library_changes DEFAULT VALUES;
+        EXECUTE format('INSERT INTO %I DEFAULT VALUES', TG_ARGV[0]);
     END IF;
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE TRIGGER library_items_inserted AFTER INSERT ON library_items
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_library_rows_change();
+    EXECUTE FUNCTION note_rows_change('library_changes');
 CREATE OR REPLACE TRIGGER library_items_updated AFTER UPDATE ON library_items
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_library_rows_change();
+    EXECUTE FUNCTION note_rows_change('library_changes');
 CREATE OR REPLACE TRIGGER library_items_deleted AFTER DELETE ON library_items
     REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_library_rows_change();
+    EXECUTE FUNCTION note_rows_change('library_changes');
 CREATE OR REPLACE TRIGGER library_items_truncated AFTER TRUNCATE ON library_items
-    FOR EACH STATEMENT EXECUTE FUNCTION note_library_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION note_change('library_changes');
 CREATE OR REPLACE TRIGGER libraries_changed AFTER UPDATE OF domain ON libraries
     FOR EACH ROW WHEN (OLD.domain IS DISTINCT FROM NEW.domain)
-    EXECUTE FUNCTION note_library_change();
+    EXECUTE FUNCTION note_change('library_changes');
 CREATE OR REPLACE TRIGGER items_genres_changed AFTER UPDATE OF genres ON items
     FOR EACH ROW WHEN (OLD.genres IS DISTINCT FROM NEW.genres)
-    EXECUTE FUNCTION note_library_change();
+    EXECUTE FUNCTION note_change('library_changes');
 
 -- One row per committed change to a title's facts or vectors (any row of items or
 -- item_embeddings written or removed): workers keep both in memory, and while the summary of
@@ -568,40 +569,31 @@ CREATE TABLE IF NOT EXISTS title_changes (
     changed_at  timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE OR REPLACE FUNCTION note_title_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO title_changes DEFAULT VALUES;
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION note_title_rows_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM changed_rows) THEN
-        INSERT INTO title_changes DEFAULT VALUES;
-    END IF;
-    RETURN NULL;
-END $$;
-
 -- A transition table serves one event only, hence a trigger per event and table.
 CREATE OR REPLACE TRIGGER items_inserted_title AFTER INSERT ON items
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_title_rows_change();
+    EXECUTE FUNCTION note_rows_change('title_changes');
 CREATE OR REPLACE TRIGGER items_updated_title AFTER UPDATE ON items
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_title_rows_change();
+    EXECUTE FUNCTION note_rows_change('title_changes');
 CREATE OR REPLACE TRIGGER items_deleted_title AFTER DELETE ON items
     REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_title_rows_change();
+    EXECUTE FUNCTION note_rows_change('title_changes');
 CREATE OR REPLACE TRIGGER items_truncated_title AFTER TRUNCATE ON items
-    FOR EACH STATEMENT EXECUTE FUNCTION note_title_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION note_change('title_changes');
 CREATE OR REPLACE TRIGGER item_embeddings_inserted_title AFTER INSERT ON item_embeddings
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_title_rows_change();
+    EXECUTE FUNCTION note_rows_change('title_changes');
 CREATE OR REPLACE TRIGGER item_embeddings_updated_title AFTER UPDATE ON item_embeddings
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_title_rows_change();
+    EXECUTE FUNCTION note_rows_change('title_changes');
 CREATE OR REPLACE TRIGGER item_embeddings_deleted_title AFTER DELETE ON item_embeddings
     REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_title_rows_change();
+    EXECUTE FUNCTION note_rows_change('title_changes');
 CREATE OR REPLACE TRIGGER item_embeddings_truncated_title AFTER TRUNCATE ON item_embeddings
-    FOR EACH STATEMENT EXECUTE FUNCTION note_title_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION note_change('title_changes');
+
+-- An earlier schema's per-log copies of note_change and note_rows_change, unused once the
+-- triggers above are replaced.
+DROP FUNCTION IF EXISTS note_library_change(), note_library_rows_change(), note_title_change(),
+    note_title_rows_change();
