@@ -235,7 +235,7 @@ def test_folding_a_change_log_leaves_one_row_and_a_stamp_unlike_any_before(
             assert change_logs.fold(conn, log)
             conn.commit()
             folded = change_logs.stamp(conn, log)
-            assert folded[0] == 1 and int(str(folded[1])) > int(str(before[1]))
+            assert folded.rows == 1 and (folded.last or 0) > (before.last or 0)
             late.commit()
         assert change_logs.stamp(conn, log) not in (before, folded)
         assert change_logs.fold(conn, log)

@@ -41,15 +41,9 @@ class FactsCache:
         read at the start of the caller's work (read here when not given)."""
         if stamp is None:
             stamp = change_logs.stamp(conn, "title_changes")
-        found, unchecked = self._entries.checked(item_ids, stamp)
-        if unchecked:
-            versions = facts_store.versions(conn, unchecked)
-            current, missing = self._entries.current(
-                {item_id: versions.get(item_id) for item_id in unchecked}, stamp
-            )
-            found.update(current)
-            if missing:
-                fetched = facts_store.records_with_versions(conn, missing)
-                found.update({item_id: record for item_id, (_, record) in fetched.items()})
-                self._entries.remember(fetched, stamp)
-        return found
+        return self._entries.read(
+            item_ids,
+            stamp,
+            lambda ids: facts_store.versions(conn, ids),
+            lambda ids: facts_store.records_with_versions(conn, ids),
+        )

@@ -37,18 +37,18 @@ class VectorCache:
         title_changes stamp read at the start of the caller's work (read here when not given)."""
         if stamp is None:
             stamp = change_logs.stamp(conn, "title_changes")
-        cached, unchecked = self._entries.checked(((model, i) for i in item_ids), stamp)
-        found = {item_id: vector for (_, item_id), vector in cached.items()}
-        if unchecked:
-            versions = vector_store.versions(conn, [i for _, i in unchecked], model)
-            current, missing = self._entries.current(
-                {key: versions.get(key[1]) for key in unchecked}, stamp
-            )
-            found.update({item_id: vector for (_, item_id), vector in current.items()})
-            if missing:
-                fetched = vector_store.vectors_with_versions(conn, [i for _, i in missing], model)
-                for _, vector in fetched.values():
-                    vector.flags.writeable = False  # shared by every ranking in this process
-                found.update({item_id: vector for item_id, (_, vector) in fetched.items()})
-                self._entries.remember({(model, i): entry for i, entry in fetched.items()}, stamp)
-        return found
+
+        def versions(keys: list[tuple[str, int]]) -> dict[tuple[str, int], datetime]:
+            read = vector_store.versions(conn, [i for _, i in keys], model)
+            return {(model, i): version for i, version in read.items()}
+
+        def fetch(
+            keys: list[tuple[str, int]],
+        ) -> dict[tuple[str, int], tuple[datetime, np.ndarray]]:
+            fetched = vector_store.vectors_with_versions(conn, [i for _, i in keys], model)
+            for _, vector in fetched.values():
+                vector.flags.writeable = False  # shared by every ranking in this process
+            return {(model, i): entry for i, entry in fetched.items()}
+
+        found = self._entries.read(((model, i) for i in item_ids), stamp, versions, fetch)
+        return {item_id: vector for (_, item_id), vector in found.items()}

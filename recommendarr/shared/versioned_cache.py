@@ -2,8 +2,8 @@
 
 Each entry remembers the version it was read at and the change-log stamp (store.change_logs)
 it was last checked under. While the stamp has not moved, nothing it could depend on has
-changed, so the entry is served as it is; after the stamp moves, the caller reads the current
-versions of the keys it wants and an entry is served only while its version still matches.
+changed, so the entry is served as it is; after the stamp moves, the current versions of the
+keys asked for are read and an entry is served only while its version still matches.
 An absent value (no row) is remembered too, with version None, so that asking again for a
 title that has no vector costs nothing. The least recently used are dropped beyond
 ``capacity``. Shared by the rankings' threads.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
 from recommendarr.shared.store.change_logs import Stamp
@@ -30,7 +30,28 @@ class VersionedCache(Generic[Key, Version, Value]):
         # key -> [version or None when absent, value or None when absent, stamp last checked]
         self._entries: OrderedDict[Key, list[object]] = OrderedDict()
 
-    def checked(self, keys: Iterable[Key], stamp: Stamp) -> tuple[dict[Key, Value], list[Key]]:
+    def read(
+        self,
+        keys: Iterable[Key],
+        stamp: Stamp,
+        read_versions: Callable[[list[Key]], Mapping[Key, Version]],
+        fetch: Callable[[list[Key]], Mapping[Key, tuple[Version, Value]]],
+    ) -> dict[Key, Value]:
+        """The values of those keys that have one: served from memory where the stamp or the
+        version says nothing changed. ``read_versions`` gives the current versions of the keys
+        it is passed (the keys without a row left out), ``fetch`` their versions and values."""
+        found, unchecked = self._checked(keys, stamp)
+        if unchecked:
+            versions = read_versions(unchecked)
+            current, missing = self._current({key: versions.get(key) for key in unchecked}, stamp)
+            found.update(current)
+            if missing:
+                fetched = fetch(missing)
+                found.update({key: value for key, (_, value) in fetched.items()})
+                self._remember(fetched, stamp)
+        return found
+
+    def _checked(self, keys: Iterable[Key], stamp: Stamp) -> tuple[dict[Key, Value], list[Key]]:
         """The values (absent ones left out) of entries checked under this stamp, and the keys
         whose versions must be read."""
         found: dict[Key, Value] = {}
@@ -46,7 +67,7 @@ class VersionedCache(Generic[Key, Version, Value]):
                     unchecked.append(key)
         return found, unchecked
 
-    def current(
+    def _current(
         self, versions: Mapping[Key, Version | None], stamp: Stamp
     ) -> tuple[dict[Key, Value], list[Key]]:
         """The values still at these versions (None: the key has no row), and the keys to read
@@ -68,7 +89,7 @@ class VersionedCache(Generic[Key, Version, Value]):
             self._evict()
         return found, missing
 
-    def remember(self, fetched: Mapping[Key, tuple[Version, Value]], stamp: Stamp) -> None:
+    def _remember(self, fetched: Mapping[Key, tuple[Version, Value]], stamp: Stamp) -> None:
         with self._lock:
             for key, (version, value) in fetched.items():
                 self._store(key, [version, value, stamp])

@@ -4,14 +4,21 @@ and vectors."""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Literal, NamedTuple
 
 from psycopg import sql
 
 from recommendarr.shared.db import Connection
 
 ChangeLog = Literal["library_changes", "title_changes"]
-Stamp = tuple[object, ...]
+
+
+class Stamp(NamedTuple):
+    rows: int
+    last: int | None
+    ids: object  # sum(id): a numeric
+    latest: datetime | None
 
 
 def stamp(conn: Connection, log: ChangeLog) -> Stamp:
@@ -20,12 +27,12 @@ def stamp(conn: Connection, log: ChangeLog) -> Stamp:
     handed out again (a restored or truncated table)."""
     row = conn.execute(
         sql.SQL(
-            "SELECT count(*) AS n, max(id) AS last, sum(id) AS ids, max(changed_at) AS latest "
+            "SELECT count(*) AS rows, max(id) AS last, sum(id) AS ids, max(changed_at) AS latest "
             "FROM {}"
         ).format(sql.Identifier(log))
     ).fetchone()
     assert row is not None
-    return tuple(row.values())
+    return Stamp(*row.values())
 
 
 def fold(conn: Connection, log: ChangeLog) -> bool:
