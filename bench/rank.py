@@ -10,6 +10,12 @@ server-wide taste model is fitted once first (the fit_taste_model actor's code),
 would have it cached, and the change logs are folded as the periodic reconcile does after an
 import; one untimed ranking first loads the model and fills the worker's caches (its time is
 printed apart), then each of the N runs is timed.
+
+Grab mode gets what enrich_item and scout_trending give a real server: every library title has
+TMDB's first page of recommendations and of similar titles recorded (`--related`, 20 + 20), a
+share of them (`--outside-share`) titles known to TMDB but on no library (`--outside` of them,
+with facts, vectors and votes), and a trending run of 40 titles. A user who liked hundreds of
+titles thus has thousands of grab candidates, of which rank_user refines the GRAB_POOL strongest.
 """
 
 from __future__ import annotations
@@ -75,9 +81,17 @@ def synthetic_facts(n: int, rng: random.Random) -> ItemFacts:
     )
 
 
-def populate(conn: db.Connection, n_items: int, n_watches: int) -> int:
+def populate(
+    conn: db.Connection,
+    n_items: int,
+    n_watches: int,
+    n_outside: int = 0,
+    related: int = 0,
+    outside_share: float = 0.5,
+) -> int:
+    """The catalog's first n_items titles are in the library, the n_outside after them are not."""
     rng = random.Random(5)
-    facts = [synthetic_facts(n, rng) for n in range(1, n_items + 1)]
+    facts = [synthetic_facts(n, rng) for n in range(1, n_items + n_outside + 1)]
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO items (tmdb_id, media_type, title, year, genres, keywords, directors, "
@@ -111,8 +125,10 @@ def populate(conn: db.Connection, n_items: int, n_watches: int) -> int:
     )
     conn.execute(
         "INSERT INTO library_items (library_id, item_id, rating_key) "
-        "SELECT l.id, i.id, i.id::text FROM items i, libraries l"
+        "SELECT l.id, i.id, i.id::text FROM items i, libraries l WHERE i.id <= %s",
+        (n_items,),
     )
+    record_relations(conn, n_items, n_outside, related, outside_share, rng)
     user = conn.execute(
         "INSERT INTO users (username, plex_user_id) VALUES ('b', 'b') RETURNING id"
     ).fetchone()
@@ -150,11 +166,63 @@ def populate(conn: db.Connection, n_items: int, n_watches: int) -> int:
     return int(user["id"])
 
 
+def record_relations(
+    conn: db.Connection,
+    n_items: int,
+    n_outside: int,
+    related: int,
+    outside_share: float,
+    rng: random.Random,
+) -> None:
+    """TMDB's recommended and similar titles for every library title, and one trending run."""
+    if related <= 0:
+        return
+
+    def some_title(item_id: int) -> int:
+        while True:
+            if n_outside and rng.random() < outside_share:
+                other = n_items + rng.randint(1, n_outside)
+            else:
+                other = rng.randint(1, n_items)
+            if other != item_id:
+                return other
+
+    with conn.cursor() as cur:
+        with cur.copy(
+            "COPY item_relations (item_id, related_item_id, kind, position) FROM STDIN"
+        ) as copy:
+            for item_id in range(1, n_items + 1):
+                for kind, count in (
+                    ("recommended", related - related // 2),
+                    ("similar", related // 2),
+                ):
+                    chosen: set[int] = set()
+                    while len(chosen) < count:
+                        chosen.add(some_title(item_id))
+                    for position, other in enumerate(sorted(chosen, key=lambda _: rng.random())):
+                        copy.write_row((item_id, other, kind, position))
+        trending = sorted({some_title(0) for _ in range(40)})
+        cur.executemany(
+            "INSERT INTO trending_items (period_key, item_id, time_window, position) "
+            "VALUES ('bench', %s, 'week', %s)",
+            [(item_id, position) for position, item_id in enumerate(trending)],
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="recommendarr bench rank", description=__doc__)
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--watches", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--outside", type=int, default=10_000, help="titles known to TMDB but on no library"
+    )
+    parser.add_argument(
+        "--related", type=int, default=40, help="recommended + similar titles per library title"
+    )
+    parser.add_argument(
+        "--outside-share", type=float, default=0.5, help="share of related titles not on the server"
+    )
     parser.add_argument("--profile", action="store_true", help="print where one run spends time")
     args = parser.parse_args(argv)
     limit_numeric_threads(1)  # as a worker process does at boot (RECOMMENDARR_NUMERIC_THREADS)
@@ -162,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     url = db.start_embedded_postgres(Path(tempfile.mkdtemp(prefix="rcm-bench-rank-")) / "pg")
     db.apply_schema(url, 768)
     with psycopg.connect(url, row_factory=dict_row) as conn:
-        user_id = populate(conn, args.items, args.watches)
+        user_id = populate(
+            conn, args.items, args.watches, args.outside, args.related, args.outside_share
+        )
     timings: list[float] = []
     with db.open_pool(url, 2) as pool, pool.connection() as conn:
         started = time.perf_counter()
@@ -225,9 +295,18 @@ def main(argv: list[str] | None = None) -> int:
         picks = conn.execute(
             "SELECT count(*) AS n FROM recommendations WHERE user_id = %s", (user_id,)
         ).fetchone()
+        per_mode = conn.execute(
+            "SELECT mode, count(*) AS n FROM recommendations WHERE user_id = %s "
+            "GROUP BY mode ORDER BY mode",
+            (user_id,),
+        ).fetchall()
+        lists = ", ".join(f"{r['mode']} {r['n']}" for r in per_mode)
     print("command:", "recommendarr bench rank " + shlex.join(argv or sys.argv[1:]))
     written = picks["n"] if picks else 0
-    print(f"  catalog {args.items} titles, {args.watches} watches; picks written: {written}")
+    print(
+        f"  catalog {args.items} titles in the library and {args.outside} outside it, "
+        f"{args.watches} watches; picks written: {written} ({lists})"
+    )
     print(f"  profile build: {profile_ms:.0f} ms; server-wide model fit: {fit_ms:.0f} ms")
     print(f"  first ranking after start-up (loads the model, fills caches): {first_ms:.0f} ms")
     for q in (50, 95, 99):
