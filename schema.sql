@@ -560,10 +560,11 @@ CREATE OR REPLACE TRIGGER items_genres_changed AFTER UPDATE OF genres ON items
     FOR EACH ROW WHEN (OLD.genres IS DISTINCT FROM NEW.genres)
     EXECUTE FUNCTION note_change('library_changes');
 
--- One row per committed change to a title's facts or vectors (any row of items or
--- item_embeddings written or removed): workers keep both in memory, and while the summary of
--- these ids is the one an entry was last checked under, it is served without reading its row's
--- version. Insert-only and folded by reconcile_derived like library_changes.
+-- One row per committed change to a title's facts, vectors or related titles (any row of items,
+-- item_embeddings or item_relations written or removed): workers keep all three in memory, and
+-- while the summary of these ids is the one an entry was last checked under, it is served
+-- without reading its row's version. Insert-only and folded by reconcile_derived like
+-- library_changes.
 CREATE TABLE IF NOT EXISTS title_changes (
     id          bigserial PRIMARY KEY,
     changed_at  timestamptz NOT NULL DEFAULT now()
@@ -591,6 +592,17 @@ CREATE OR REPLACE TRIGGER item_embeddings_deleted_title AFTER DELETE ON item_emb
     REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT
     EXECUTE FUNCTION note_rows_change('title_changes');
 CREATE OR REPLACE TRIGGER item_embeddings_truncated_title AFTER TRUNCATE ON item_embeddings
+    FOR EACH STATEMENT EXECUTE FUNCTION note_change('title_changes');
+CREATE OR REPLACE TRIGGER item_relations_inserted_title AFTER INSERT ON item_relations
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_rows_change('title_changes');
+CREATE OR REPLACE TRIGGER item_relations_updated_title AFTER UPDATE ON item_relations
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_rows_change('title_changes');
+CREATE OR REPLACE TRIGGER item_relations_deleted_title AFTER DELETE ON item_relations
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION note_rows_change('title_changes');
+CREATE OR REPLACE TRIGGER item_relations_truncated_title AFTER TRUNCATE ON item_relations
     FOR EACH STATEMENT EXECUTE FUNCTION note_change('title_changes');
 
 -- An earlier schema's per-log copies of note_change and note_rows_change, unused once the

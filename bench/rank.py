@@ -44,6 +44,7 @@ from recommendarr.shared.domain.item_text import ItemFacts
 from recommendarr.shared.domain.taste_model import dump_model
 from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.library_cache import LibraryCache
+from recommendarr.shared.relation_cache import RelationCache
 from recommendarr.shared.store import change_logs, taste_models
 from recommendarr.shared.taste_model_cache import TasteModelCache
 from recommendarr.shared.vector_cache import VectorCache
@@ -250,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         libraries = LibraryCache()
         vectors = VectorCache()
         facts = FactsCache()
+        relations = RelationCache()
         # The first ranking after a worker boots also loads the fitted model and fills the
         # worker's caches; it is reported on its own, not mixed into the steady state.
         first_ms = 0.0
@@ -267,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                     libraries.membership(conn),
                     vectors,
                     facts,
+                    relations,
                 )
             elapsed = (time.perf_counter() - started) * 1000
             if run == 0:
@@ -290,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
                     libraries.membership(conn),
                     vectors,
                     facts,
+                    relations,
                 )
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         picks = conn.execute(

@@ -10,10 +10,17 @@ import pytest
 from recommendarr.functions.enrich_item import enrich_item
 from recommendarr.functions.scout_trending import scout_trending
 from recommendarr.shared import db
+from recommendarr.shared.cached_titles import CachedTitles
 from recommendarr.shared.domain.grab import GrabCandidate
+from recommendarr.shared.domain.taste import summarize_titles
+from recommendarr.shared.facts_cache import FactsCache
+from recommendarr.shared.library_cache import load_membership
+from recommendarr.shared.relation_cache import RelationCache
 from recommendarr.shared.resources import Resources
-from recommendarr.shared.store import arr, items, libraries, users
-from recommendarr.shared.store.grab_candidates import grab_candidates
+from recommendarr.shared.store import arr, events, items, libraries, users
+from recommendarr.shared.store.grab_candidates import grab_candidates as details_of
+from recommendarr.shared.store.grab_candidates import grab_pool
+from recommendarr.shared.vector_cache import VectorCache
 from tests.conftest import run_queued
 from tests.fake_tmdb import installed_fake_tmdb
 from tests.helpers import SERVER_ID
@@ -94,6 +101,17 @@ def feedback(conn: db.Connection, user_id: int, item_id: int, kind: str, until: 
         (user_id, item_id, kind, until),
     )
     conn.commit()
+
+
+def grab_candidates(
+    conn: db.Connection, user_id: int, model: str, limit: int = 2000
+) -> list[GrabCandidate]:
+    """The pool as rank_user reads it (fresh caches), every candidate with its details."""
+    titles = {t.item_id: t for t in summarize_titles(events.viewings(conn, user_id))}
+    cached = CachedTitles.begin(conn, VectorCache(), FactsCache(), RelationCache(), model)
+    pool = grab_pool(conn, user_id, titles, load_membership(conn), cached, limit)
+    details = details_of(conn, pool, range(len(pool)), cached)
+    return [details[item_id] for item_id in pool.item_ids.tolist()]
 
 
 def by_tmdb(candidates: list[GrabCandidate]) -> dict[int, GrabCandidate]:

@@ -14,7 +14,16 @@ from recommendarr.shared.cached_titles import CachedTitles
 from recommendarr.shared.domain.taste import TitleFacts
 from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.library_cache import LibraryCache, membership_stamp
-from recommendarr.shared.store import change_logs, items, libraries, title_facts, vectors
+from recommendarr.shared.relation_cache import RelationCache
+from recommendarr.shared.store import (
+    change_logs,
+    enrichment,
+    items,
+    libraries,
+    relations,
+    title_facts,
+    vectors,
+)
 from recommendarr.shared.store.title_facts import TitleRecord
 from recommendarr.shared.vector_cache import VectorCache
 
@@ -137,6 +146,47 @@ def test_the_facts_cache_reads_only_what_it_lacks_and_drops_the_least_recently_u
     assert FactsCache(capacity=0).facts(conn, [1, 2]) == cache.facts(conn, [1, 2])
 
 
+def test_relations_are_reused_until_the_titles_lists_change(conn: db.Connection) -> None:
+    """Enrichment inserts, repositions and drops relations: each is seen by the next read."""
+    library_with_titles(conn, 5)
+    enrichment.record_relations(conn, 1, "recommended", [(2, 0), (3, 1)])
+    enrichment.record_relations(conn, 1, "similar", [(3, 0), (4, 1)])
+    conn.commit()
+    cache = RelationCache(capacity=2)
+    first = cache.relations(conn, [1, 2])  # 2 has no relations
+    assert sorted(first) == [1]
+    # Title 3 is in both lists: its stronger relation (recommended, if second) is the one kept.
+    listed = first[1]
+    assert (listed.related.tolist(), listed.similar.tolist(), listed.positions.tolist()) == (
+        [2, 3, 4],
+        [False, False, True],
+        [0, 1, 1],
+    )
+    assert not listed.related.flags.writeable  # shared between rankings
+    assert cache.relations(conn, [1])[1] is listed  # served from memory
+
+    changes = [
+        [(2, 5), (3, 1)],  # a new place
+        [(2, 5), (3, 1), (5, 2)],  # a new title
+        [(3, 1), (5, 2)],  # one dropped
+        [(2, 1), (5, 2)],  # one dropped, another added in the same transaction
+    ]
+    for related in changes:
+        enrichment.record_relations(conn, 1, "recommended", related)
+        conn.commit()
+        again = cache.relations(conn, [1])[1]
+        recommended = {
+            r: p
+            for r, s, p in zip(again.related, again.similar, again.positions, strict=True)
+            if not s
+        }
+        assert recommended == dict(related), related
+    enrichment.record_relations(conn, 1, "recommended", [])
+    enrichment.record_relations(conn, 1, "similar", [])
+    conn.commit()
+    assert cache.relations(conn, [1]) == {}
+
+
 def title_stamp(conn: db.Connection) -> change_logs.Stamp:
     return change_logs.stamp(conn, "title_changes")
 
@@ -155,6 +205,11 @@ def test_every_committed_change_to_a_title_or_its_vector_moves_the_title_stamp(
         "UPDATE item_embeddings SET content_hash = 'h2' WHERE item_id = 1",
         "DELETE FROM item_embeddings WHERE item_id = 1",
         "TRUNCATE item_embeddings",
+        "INSERT INTO item_relations (item_id, related_item_id, kind, position) "
+        "VALUES (1, 2, 'similar', 0)",
+        "UPDATE item_relations SET position = 3",
+        "DELETE FROM item_relations",
+        "TRUNCATE item_relations CASCADE",
     ]
     for change in changes:
         before = title_stamp(conn)
@@ -181,28 +236,31 @@ def test_while_no_title_changes_the_caches_read_no_versions_not_even_of_absent_t
     library_with_titles(conn, 3)
     for i in (1, 2):
         items.store_embedding(conn, i, "m", "h1", np.full(768, i / 10, dtype=np.float32))
+    enrichment.record_relations(conn, 1, "recommended", [(3, 0)])
     conn.commit()
     reads: list[str] = []
-    for module, name in ((title_facts, "versions"), (vectors, "versions")):
-        monkeypatch.setattr(module, name, counted(getattr(module, name), module.__name__, reads))
-    facts_cache, vector_cache = FactsCache(), VectorCache()
-    first = CachedTitles.begin(conn, vector_cache, facts_cache, "m")
+    for module in (title_facts, vectors, relations):
+        monkeypatch.setattr(module, "versions", counted(module.versions, module.__name__, reads))
+    facts_cache, vector_cache, relation_cache = FactsCache(), VectorCache(), RelationCache()
+    first = CachedTitles.begin(conn, vector_cache, facts_cache, relation_cache, "m")
     assert sorted(first.vectors(conn, [1, 2, 3])) == [1, 2]  # 3 has no vector yet
     assert sorted(first.facts(conn, [1, 2, 3, 99])) == [1, 2, 3]  # 99 is no title
-    assert len(reads) == 2
+    assert sorted(first.relations(conn, [1, 2])) == [1]  # 2 has none
+    assert len(reads) == 3
 
-    again = CachedTitles.begin(conn, vector_cache, facts_cache, "m")
+    again = CachedTitles.begin(conn, vector_cache, facts_cache, relation_cache, "m")
     assert sorted(again.vectors(conn, [1, 2, 3])) == [1, 2]
     assert sorted(again.facts(conn, [1, 2, 3, 99])) == [1, 2, 3]
-    assert len(reads) == 2  # served from memory, absent titles included
+    assert sorted(again.relations(conn, [1, 2])) == [1]
+    assert len(reads) == 3  # served from memory, absent titles included
 
     # Embedding title 3 moves the stamp: the next ranking checks versions and finds it.
     items.store_embedding(conn, 3, "m", "h1", np.full(768, 0.3, dtype=np.float32))
     conn.commit()
-    after = CachedTitles.begin(conn, vector_cache, facts_cache, "m")
+    after = CachedTitles.begin(conn, vector_cache, facts_cache, relation_cache, "m")
     assert np.allclose(after.vectors(conn, [1, 2, 3])[3], 0.3)
     assert after.facts(conn, [1])[1].title == "t1"
-    assert len(reads) == 4
+    assert len(reads) == 5
 
 
 def test_a_stamp_read_before_a_change_is_checked_again_by_the_next_reader(
@@ -211,7 +269,7 @@ def test_a_stamp_read_before_a_change_is_checked_again_by_the_next_reader(
     """A ranking that began before a commit may serve what it saw then; the next one does not."""
     library_with_titles(conn, 1)
     cache = FactsCache()
-    early = CachedTitles.begin(conn, VectorCache(), cache, "m")
+    early = CachedTitles.begin(conn, VectorCache(), cache, RelationCache(), "m")
     conn.execute("UPDATE items SET title = 'Renamed' WHERE id = 1")
     conn.commit()
     assert early.facts(conn, [1])[1].title == "Renamed"  # not cached yet: read now

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +25,7 @@ from recommendarr.shared.db import Connection
 from recommendarr.shared.domain import picks as pick_rules
 from recommendarr.shared.domain.adjustments import Override, adjust_scores, title_key
 from recommendarr.shared.domain.explain import Influence, PickContext, explain
-from recommendarr.shared.domain.grab import GrabCandidate
+from recommendarr.shared.domain.grab import GrabCandidate, GrabPool
 from recommendarr.shared.domain.ranking import (
     MAX_LIKED_INFLUENCES,
     MODEL_ANTI_WEIGHT,
@@ -53,6 +53,7 @@ from recommendarr.shared.domain.user_settings import TasteSettings
 from recommendarr.shared.errors import Permanent
 from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.library_cache import LibraryMembership
+from recommendarr.shared.relation_cache import RelationCache
 from recommendarr.shared.store import (
     events,
     feedback,
@@ -126,6 +127,7 @@ def rank_now(
             library,
             res.vectors,
             res.facts,
+            res.relations,
         )
         # New titles arrived since the last fit (or there is none yet): they score as average
         # until a refit, so ask for one now rather than at the next scheduled fit - once per
@@ -153,7 +155,7 @@ class UserState:
     overrides: list[Override]
     hidden_ids: list[int]
     hidden_vectors: np.ndarray | None
-    grab: list[GrabCandidate]
+    grab: GrabPool
     settings: TasteSettings = field(default_factory=TasteSettings)
     unexplored: frozenset[str] = frozenset()
     quiz_titles: tuple[str, ...] = ()
@@ -172,9 +174,10 @@ def rank(
     library: LibraryMembership,
     vectors: VectorCache,
     facts: FactsCache,
+    relations: RelationCache,
 ) -> float:
     """Write the lists; the share of the user's candidates the model knows (0 without one)."""
-    cached = CachedTitles.begin(conn, vectors, facts, model)
+    cached = CachedTitles.begin(conn, vectors, facts, relations, model)
     state = load_state(conn, user_id, library, cached)
     coverage = fitted[1].coverage(state.pool.item_ids) if fitted else 0.0
     digest = rank_input_hash(model, fitted[0] if fitted else None, state)
@@ -189,7 +192,7 @@ def rank(
     server = fitted[1]
     tonight, scored = rank_tonight(conn, state, server, dim, cached)
     rediscover = rank_rediscover(conn, state, server, dim, cached)
-    grab, considered = rank_grab(conn, state, server, model, dim)
+    grab, considered = rank_grab(conn, state, server, dim, cached)
     lists = {
         "tonight": (tonight, len(state.pool)),
         "rediscover": (rediscover, len(rediscover)),
@@ -204,6 +207,7 @@ def load_state(
     conn: Connection, user_id: int, library: LibraryMembership, cached: CachedTitles
 ) -> UserState:
     titles = summarize_titles(events.viewings(conn, user_id))
+    by_id = {t.item_id: t for t in titles}
     votes = feedback.votes(conn, user_id)
     quiz = onboarding.quiz_answers(conn, user_id) or ([], {})
     quiz_facts = cached.facts(conn, quiz[0])
@@ -221,7 +225,7 @@ def load_state(
     hidden = list(cached.vectors(conn, hidden_ids).values())
     return UserState(
         user_id=user_id,
-        titles={t.item_id: t for t in titles},
+        titles=by_id,
         history=interactions_for_user(
             user_id,
             titles,
@@ -238,7 +242,7 @@ def load_state(
         overrides=overrides.overrides_for(conn, user_id),
         hidden_ids=hidden_ids,
         hidden_vectors=np.stack(hidden) if hidden else None,
-        grab=grab_store.grab_candidates(conn, user_id, cached.model, GRAB_POOL),
+        grab=grab_store.grab_pool(conn, user_id, by_id, library, cached, GRAB_POOL),
         unexplored=frozenset(
             pick_rules.unexplored_among(
                 library.offered_genres(pool.item_ids),
@@ -384,10 +388,10 @@ def refine_domain(
 
 
 def explainer_for(
-    state: UserState, mode: str, per_title: Mapping[int, dict[str, Any]] | None = None
+    state: UserState, mode: str, per_title: Callable[[int], dict[str, Any]] | None = None
 ) -> Explainer:
     """Explanations for one mode, told what only this user's state knows (and, per title,
-    what the mode found out about it)."""
+    what the mode found out about it: asked only of the picks explained)."""
     boosted = tuple(o.key for o in state.overrides if o.action == "boost" and o.kind != "title")
     shared: dict[tuple[str, bool], PickContext] = {}
 
@@ -400,7 +404,9 @@ def explainer_for(
         # A newcomer's pick that does echo something they finished says so.
         told = "tonight" if mode == "cold" and influences else mode
         allowed = "allow" in signals
-        own = {**mode_facts(state, candidate, mode), **(per_title or {}).get(candidate.item_id, {})}
+        own = mode_facts(state, candidate, mode)
+        if per_title is not None:
+            own = {**own, **per_title(candidate.item_id)}
         if own:
             context = PickContext(told, boosted=boosted, allowed_by_user=allowed, **own)
         else:
@@ -513,33 +519,39 @@ def rank_rediscover(
 
 
 def rank_grab(
-    conn: Connection, state: UserState, server: ServerModel, model: str, dim: int
+    conn: Connection,
+    state: UserState,
+    server: ServerModel,
+    dim: int,
+    cached: CachedTitles,
 ) -> tuple[list[Pick], int]:
     """Titles worth adding: related to what the user liked, or trending; in no library and not
     already held or requested. Vote-based quality counts more here: nobody on the server has
-    seen these, so the model knows them by their metadata alone."""
+    seen these, so the model knows them by their metadata alone. As for tonight, the best few
+    hundred by that score are refined."""
     found = state.grab
     picks: list[Pick] = []
-    for domain in ("movies", "tv"):
-        pool = [g for g in found if grab_domain(g) == domain]
-        if not pool:
+    for domain, tv in (("movies", False), ("tv", True)):
+        pool = found.subset(np.flatnonzero(found.tv == tv))
+        if not len(pool):
             continue
-        scores = opinion_of(state, server, domain).pool([g.item_id for g in pool])
-        quality = pick_rules.bayesian_quality(
-            np.array([g.vote_average or np.nan for g in pool], dtype=np.float64),
-            np.array([g.vote_count or 0 for g in pool], dtype=np.float64),
-        )
-        related = np.array([min(1.0, g.priority) for g in pool])
-        trending = np.array([float(g.trending) for g in pool])
+        scores = opinion_of(state, server, domain).pool(pool.item_ids)
+        quality = pick_rules.bayesian_quality(pool.vote_averages, pool.vote_counts)
+        related = np.minimum(1.0, pool.priorities)
+        trending = pool.trending.astype(np.float64)
         base = (
             scores.blended
             + pick_rules.GRAB_QUALITY_WEIGHT * pick_rules.standardize(quality)
             + pick_rules.GRAB_RELATED_WEIGHT * related
             + pick_rules.GRAB_TRENDING_WEIGHT * trending
         )
+        top = pick_rules.top_positions(base, REFINE).tolist()
+        details = grab_store.grab_candidates(conn, pool, top, cached)
+        kept = [n for n in top if int(pool.item_ids[n]) in details]
+        chosen = [details[int(pool.item_ids[n])] for n in kept]
         candidates = [
             Candidate(g.item_id, g.facts, g.vector if g.vector is not None else np.zeros(dim))
-            for g in pool
+            for g in chosen
         ]
         signals = [
             {
@@ -550,20 +562,21 @@ def rank_grab(
                 "related": float(related[n]),
                 "trending": float(trending[n]),
             }
-            for n in range(len(pool))
+            for n in kept
         ]
-        candidates, base, signals = apply_user_rules(state, candidates, base, signals)
-        context = {
-            g.item_id: {
-                "related_to": tuple(seed.title for seed in g.related_to[:2]),
-                "trending": g.trending,
+        candidates, adjusted, signals = apply_user_rules(state, candidates, base[kept], signals)
+
+        def context(item_id: int, details: dict[int, GrabCandidate] = details) -> dict[str, Any]:
+            candidate = details[item_id]
+            return {
+                "related_to": candidate.seeds.titles(item_id, 2),
+                "trending": candidate.trending,
             }
-            for g in pool
-        }
+
         picks += refine(
             profile_for(state, domain),
             candidates,
-            base,
+            adjusted,
             signals,
             state.titles,
             state.liked_vectors,
@@ -574,10 +587,6 @@ def rank_grab(
             liked=liked_titles_of(state, domain),
         )
     return sorted(picks, key=lambda p: -p.score)[:KEEP], len(found)
-
-
-def grab_domain(candidate: GrabCandidate) -> str:
-    return "tv" if candidate.facts.media_type == "tv" else "movies"
 
 
 def content_only_tonight(conn: Connection, state: UserState, model: str) -> list[Pick]:
@@ -615,7 +624,6 @@ def rank_input_hash(model: str, model_id: int | None, state: UserState) -> str:
     digest.update(repr(sorted(state.genre_sliders.items())).encode())
     digest.update(repr(sorted(state.unexplored)).encode())
     digest.update(repr(state.settings).encode())
-    grab = [(g.item_id, round(g.priority, 4), g.trending) for g in state.grab]
-    digest.update(repr(grab).encode())
+    digest.update(state.grab.digest_bytes())
     digest.update(datetime.now(UTC).date().isoformat().encode())  # rediscover ages by the day
     return digest.hexdigest()[:32]

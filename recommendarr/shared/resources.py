@@ -14,6 +14,7 @@ from recommendarr.shared.embeddings import EmbeddingProvider, build_embedding_pr
 from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.integrations import Integrations, build_integrations
 from recommendarr.shared.library_cache import LibraryCache
+from recommendarr.shared.relation_cache import RelationCache
 from recommendarr.shared.taste_model_cache import TasteModelCache
 from recommendarr.shared.vector_cache import VectorCache
 
@@ -32,6 +33,7 @@ class Resources:
     libraries: LibraryCache = field(default_factory=LibraryCache)
     vectors: VectorCache = field(default_factory=VectorCache)
     facts: FactsCache = field(default_factory=FactsCache)
+    relations: RelationCache = field(default_factory=RelationCache)
 
     def close(self) -> None:
         self.http.close()
@@ -63,6 +65,7 @@ def build(settings: Settings) -> Resources:
         integrations,
         vectors=VectorCache(settings.vector_cache_size),
         facts=FactsCache(settings.vector_cache_size),
+        relations=RelationCache(settings.vector_cache_size),
     )
 
 

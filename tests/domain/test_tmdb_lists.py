@@ -1,4 +1,4 @@
-"""TMDB list entries as title facts, the related-title follow-up rule, and grab strengths."""
+"""TMDB list entries as title facts, and the related-title follow-up rule."""
 
 from __future__ import annotations
 
@@ -7,13 +7,6 @@ from typing import Any
 
 import pytest
 
-from recommendarr.shared.domain.grab import (
-    RelatedSeed,
-    candidate_priority,
-    related_seed,
-    relation_strength,
-    strongest_first,
-)
 from recommendarr.shared.domain.tmdb_lists import (
     RELATED_TO_ENRICH,
     ListedTitle,
@@ -133,49 +126,3 @@ def test_only_new_titles_high_in_a_list_are_enriched_the_other_new_ones_embedded
     assert enrich == [(1, "movie"), (4, "movie"), (6, "movie")]
     assert embed == [(5, "movie"), (100, "movie")]
     assert follow_ups({"recommended": recommended}, set()) == ([], [])
-
-
-def seed(
-    item_id: int, kind: str, position: int, progress: float, rating: float | None = None
-) -> RelatedSeed:
-    return related_seed(
-        item_id=item_id,
-        tmdb_id=item_id,
-        media_type="movie",
-        title=f"t{item_id}",
-        kind=kind,
-        position=position,
-        progress=progress,
-        rating=rating,
-    )
-
-
-def test_relation_strength_follows_liking_kind_and_place() -> None:
-    assert relation_strength("recommended", 0, 1.0, None) == pytest.approx(1.0)
-    assert relation_strength("recommended", 0, 0.6, 9.0) == pytest.approx(0.9)
-    assert relation_strength("similar", 0, 1.0, None) < relation_strength(
-        "recommended", 0, 1.0, None
-    )
-    assert relation_strength("recommended", 10, 1.0, None) == pytest.approx(0.5)
-    assert relation_strength("recommended", 0, 0.5, None) < relation_strength(
-        "recommended", 0, 0.9, None
-    )
-
-
-def test_one_entry_per_seed_strongest_first() -> None:
-    links = [
-        seed(1, "similar", 0, 1.0),
-        seed(1, "recommended", 1, 1.0),
-        seed(2, "recommended", 0, 0.6),
-    ]
-    ordered = strongest_first(links)
-    assert [(s.item_id, s.kind) for s in ordered] == [(1, "recommended"), (2, "recommended")]
-    assert ordered[0].finished and not ordered[1].finished
-
-
-def test_priority_adds_up_relations_and_trending() -> None:
-    one = (seed(1, "recommended", 0, 1.0),)
-    assert candidate_priority(one, None) == pytest.approx(1.0)
-    assert candidate_priority(one, 0) == pytest.approx(1.5)
-    assert candidate_priority((), 0) == pytest.approx(0.5)
-    assert candidate_priority((*one, seed(2, "similar", 0, 1.0)), None) == pytest.approx(1.8)

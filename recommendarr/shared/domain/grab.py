@@ -5,16 +5,20 @@ A candidate is related (TMDB recommendations or similar titles) to a title the u
 trending. How strong a relation is: how much the user liked their title, times how much TMDB
 stands behind the relation (its kind and its place in TMDB's list). These weights only order the
 `related_to` list and decide which candidates survive a limit; the ranker scores them.
+
+A user who liked hundreds of titles points at thousands of candidates through tens of thousands
+of relations, so the weighing is done on arrays, one entry per relation; a candidate's
+`related_to` is built only when asked for (the few hundred that are explained).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from recommendarr.shared.domain.taste import COMPLETED_AT, TitleFacts
+from recommendarr.shared.domain.taste import COMPLETED_AT, TitleFacts, TitleHistory
 
 # A title the user got at least this far into, or rated at least this (0-10), is a seed; a
 # rating below it outweighs having finished the title.
@@ -27,6 +31,45 @@ KIND_WEIGHTS = {"recommended": 1.0, "similar": 0.8}
 POSITION_HALF = 10.0
 # A trending title ranks with a fairly strong relation when a limit has to cut candidates.
 TRENDING_PRIORITY = 0.5
+
+
+@dataclass(frozen=True)
+class TitleRelations:
+    """TMDB's recommended and similar titles for one title, each related title once (by its
+    stronger relation, when both lists name it): the related item ids, whether that relation is
+    "similar" (else "recommended"), and its place in TMDB's list."""
+
+    related: np.ndarray
+    similar: np.ndarray
+    positions: np.ndarray
+
+    @classmethod
+    def of(cls, related: np.ndarray, similar: np.ndarray, positions: np.ndarray) -> TitleRelations:
+        """From every relation of the title. How much the user liked the title scales all its
+        relations alike, so which one is stronger is known before any user is."""
+        order = np.lexsort(
+            (-relation_strengths(np.ones(len(related)), similar, positions), related)
+        )
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = related[order][1:] != related[order][:-1]
+        kept = order[first]
+        return cls(related[kept], similar[kept], positions[kept])
+
+    def read_only(self) -> TitleRelations:
+        """Shared by every ranking of a process: nobody may write into it."""
+        for values in (self.related, self.similar, self.positions):
+            values.flags.writeable = False
+        return self
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """The user's titles that may point at candidates, with their liking (0.5..1)."""
+
+    item_ids: np.ndarray
+    progress: np.ndarray
+    ratings: np.ndarray  # NaN: not rated
+    weights: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -44,82 +87,237 @@ class RelatedSeed:
     strength: float
 
 
+def seed_progress(title: TitleHistory) -> float:
+    """How far the user got: a finished title counts as seen to the end, whatever the player
+    reported."""
+    return 1.0 if title.finished else title.max_progress
+
+
+def seeds_of(titles: Iterable[TitleHistory]) -> Seeds:
+    """A title the user got at least half way into (or finished) or rated 6/10 or more, unless
+    their latest rating of it is below 6."""
+    chosen = [
+        (t.item_id, seed_progress(t), np.nan if t.rating is None else t.rating)
+        for t in titles
+        if (t.rating >= SEED_RATING if t.rating is not None else seed_progress(t) >= SEED_PROGRESS)
+    ]
+    item_ids = np.array([c[0] for c in chosen], dtype=np.int64)
+    progress = np.array([c[1] for c in chosen], dtype=np.float64)
+    ratings = np.array([c[2] for c in chosen], dtype=np.float64)
+    return Seeds(item_ids, progress, ratings, seed_weights(progress, ratings))
+
+
+def seed_weights(progress: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+    """0.5..1: the rating when the user gave one, else how far they got."""
+    rated = np.clip(np.nan_to_num(ratings) / 10.0, 0.0, 1.0)
+    return np.where(np.isnan(ratings), np.clip(progress / COMPLETED_AT, 0.0, 1.0), rated)
+
+
+def position_weights(positions: np.ndarray) -> np.ndarray:
+    weights: np.ndarray = 1.0 / (1.0 + np.maximum(positions, 0) / POSITION_HALF)
+    return weights
+
+
+def relation_strengths(
+    seed_weight: np.ndarray, similar: np.ndarray, positions: np.ndarray
+) -> np.ndarray:
+    kind = np.where(similar, KIND_WEIGHTS["similar"], KIND_WEIGHTS["recommended"])
+    strengths: np.ndarray = seed_weight * kind * position_weights(positions)
+    return strengths
+
+
+@dataclass(frozen=True)
+class Links:
+    """Relations from the user's seeds, one entry per (seed, related title), by the seed's
+    strongest relation to it: which seed (an index into the Seeds), the related item, its kind,
+    place and strength."""
+
+    seed: np.ndarray
+    related: np.ndarray
+    similar: np.ndarray
+    positions: np.ndarray
+    strengths: np.ndarray
+
+    @classmethod
+    def of(cls, seeds: Seeds, relations: Mapping[int, TitleRelations]) -> Links:
+        parts = [
+            (n, relations[item_id])
+            for n, item_id in enumerate(seeds.item_ids.tolist())
+            if item_id in relations
+        ]
+        counts = np.array([len(r.related) for _, r in parts], dtype=np.int64)
+        seed = np.repeat(np.array([n for n, _ in parts], dtype=np.int64), counts)
+        related = concatenated([r.related for _, r in parts], np.int64)
+        similar = concatenated([r.similar for _, r in parts], np.bool_)
+        positions = concatenated([r.positions for _, r in parts], np.int64)
+        strengths = relation_strengths(seeds.weights[seed], similar, positions)
+        return cls(seed, related, similar, positions, strengths)
+
+    def where(self, keep: np.ndarray) -> Links:
+        return Links(
+            self.seed[keep],
+            self.related[keep],
+            self.similar[keep],
+            self.positions[keep],
+            self.strengths[keep],
+        )
+
+
+def members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_set`` (sorted, unique): a binary search each, where
+    np.isin would sort both."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    found: np.ndarray = sorted_set[at] == values
+    return found
+
+
+def concatenated(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Every candidate once, strongest first (ties by item id): its priority and, when
+    trending, its place in the trending list (-1 when not)."""
+
+    item_ids: np.ndarray
+    priorities: np.ndarray
+    trending_positions: np.ndarray
+
+
+def candidate_pool(links: Links, trending_ids: np.ndarray, trending_positions: np.ndarray) -> Pool:
+    """Several liked titles pointing at one candidate add up (each seed once, by its strongest
+    relation); trending adds a fixed share."""
+    item_ids, inverse = np.unique(
+        np.concatenate([links.related, trending_ids.astype(np.int64)]), return_inverse=True
+    )
+    related_part, trending_part = inverse[: len(links.related)], inverse[len(links.related) :]
+    priorities = np.asarray(
+        np.bincount(related_part, weights=links.strengths, minlength=len(item_ids)),
+        dtype=np.float64,
+    )
+    priorities[trending_part] += TRENDING_PRIORITY * position_weights(trending_positions)
+    positions = np.full(len(item_ids), -1, dtype=np.int64)
+    positions[trending_part] = trending_positions
+    order = np.lexsort((item_ids, -priorities))
+    return Pool(item_ids[order], priorities[order], positions[order])
+
+
+class RelatedTo:
+    """Each candidate's seeds, strongest first, built from the relations when asked for."""
+
+    def __init__(self, links: Links, seeds: Seeds, titles: Mapping[int, TitleFacts]) -> None:
+        """``titles``: the facts of the seeds."""
+        self._links = links.where(np.argsort(links.related, kind="stable"))
+        self._seeds = seeds
+        self._titles = titles
+
+    def of(self, item_id: int) -> tuple[RelatedSeed, ...]:
+        """One entry per seed title (its strongest relation), strongest first."""
+        entries = []
+        for strength, title, seed_id, n in self._ranked(item_id):
+            seed = int(self._links.seed[n])
+            facts = self._titles[seed_id]
+            rating = float(self._seeds.ratings[seed])
+            entries.append(
+                RelatedSeed(
+                    item_id=seed_id,
+                    tmdb_id=facts.tmdb_id or 0,
+                    media_type=facts.media_type or "movie",
+                    title=title,
+                    kind="similar" if self._links.similar[n] else "recommended",
+                    position=int(self._links.positions[n]),
+                    finished=bool(self._seeds.progress[seed] >= COMPLETED_AT),
+                    rating=None if np.isnan(rating) else rating,
+                    strength=strength,
+                )
+            )
+        return tuple(entries)
+
+    def titles(self, item_id: int, count: int) -> tuple[str, ...]:
+        """The titles of the ``count`` strongest seeds: what an explanation names (a popular
+        candidate is related to dozens of a long history's titles)."""
+        return tuple(title for _, title, _, _ in self._ranked(item_id)[:count])
+
+    def _ranked(self, item_id: int) -> list[tuple[float, str, int, int]]:
+        """(strength, title, seed item id, link) of each seed related to the item, strongest
+        first, then by title and id."""
+        related = self._links.related
+        start = int(related.searchsorted(item_id))
+        end = int(related.searchsorted(item_id, side="right"))
+        seed_ids = self._seeds.item_ids[self._links.seed[start:end]].tolist()
+        strengths = self._links.strengths[start:end].tolist()
+        found = []
+        for n, (seed_id, strength) in enumerate(zip(seed_ids, strengths, strict=True)):
+            facts = self._titles.get(seed_id)
+            if facts is not None and facts.tmdb_id is not None:
+                found.append((strength, facts.title, seed_id, start + n))
+        return sorted(found, key=lambda entry: (-entry[0], entry[1], entry[2]))
+
+
+@dataclass(frozen=True)
+class GrabPool:
+    """The candidates that may be offered, strongest first (ties by item id), with what scoring
+    every one of them needs as arrays; facts and vectors are read only for those refined."""
+
+    item_ids: np.ndarray
+    tv: np.ndarray
+    priorities: np.ndarray
+    trending_positions: np.ndarray  # -1: not trending
+    vote_averages: np.ndarray  # NaN: no votes known
+    vote_counts: np.ndarray
+    related_to: RelatedTo
+
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def trending(self) -> np.ndarray:
+        trending: np.ndarray = self.trending_positions >= 0
+        return trending
+
+    def subset(self, positions: np.ndarray) -> GrabPool:
+        return GrabPool(
+            self.item_ids[positions],
+            self.tv[positions],
+            self.priorities[positions],
+            self.trending_positions[positions],
+            self.vote_averages[positions],
+            self.vote_counts[positions],
+            self.related_to,
+        )
+
+    def digest_bytes(self) -> bytes:
+        """What a ranking's input hash needs of the pool."""
+        return (
+            self.item_ids.tobytes()
+            + np.round(self.priorities, 4).tobytes()
+            + self.trending_positions.tobytes()
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class GrabCandidate:
-    """A title in no library, not held or requested, and unseen and not dismissed by the user.
-
-    `vector` is None when the title has no embedding for the model asked for yet. `related_to`
-    is strongest first; it is empty for a title that is only trending.
-    """
+    """A candidate with its facts and vector (None when the title has no embedding for the
+    model asked for yet)."""
 
     item_id: int
     facts: TitleFacts
     vector: np.ndarray | None
-    related_to: tuple[RelatedSeed, ...]
-    trending: bool
+    priority: float
+    trending_position: int | None
     vote_average: float | None
     vote_count: int | None
-    year: int | None = None
-    popularity: float | None = None
-    trending_position: int | None = None
+    year: int | None
+    seeds: RelatedTo
 
     @property
-    def priority(self) -> float:
-        return candidate_priority(self.related_to, self.trending_position)
+    def trending(self) -> bool:
+        return self.trending_position is not None
 
-
-def seed_weight(progress: float, rating: float | None) -> float:
-    """0.5..1: the rating when the user gave one, else how far they got."""
-    if rating is not None:
-        return max(0.0, min(1.0, rating / 10.0))
-    return max(0.0, min(1.0, progress / COMPLETED_AT))
-
-
-def position_weight(position: int) -> float:
-    return 1.0 / (1.0 + max(0, position) / POSITION_HALF)
-
-
-def relation_strength(kind: str, position: int, progress: float, rating: float | None) -> float:
-    return seed_weight(progress, rating) * KIND_WEIGHTS.get(kind, 0.0) * position_weight(position)
-
-
-def related_seed(
-    *,
-    item_id: int,
-    tmdb_id: int,
-    media_type: str,
-    title: str,
-    kind: str,
-    position: int,
-    progress: float,
-    rating: float | None,
-) -> RelatedSeed:
-    return RelatedSeed(
-        item_id=item_id,
-        tmdb_id=tmdb_id,
-        media_type=media_type,
-        title=title,
-        kind=kind,
-        position=position,
-        finished=progress >= COMPLETED_AT,
-        rating=rating,
-        strength=relation_strength(kind, position, progress, rating),
-    )
-
-
-def strongest_first(links: Iterable[RelatedSeed]) -> tuple[RelatedSeed, ...]:
-    """One entry per seed title (its strongest relation), strongest first."""
-    best: dict[int, RelatedSeed] = {}
-    for link in links:
-        kept = best.get(link.item_id)
-        if kept is None or link.strength > kept.strength:
-            best[link.item_id] = link
-    return tuple(sorted(best.values(), key=lambda s: (-s.strength, s.title, s.item_id)))
-
-
-def candidate_priority(related_to: Iterable[RelatedSeed], trending_position: int | None) -> float:
-    """Several liked titles pointing at one candidate add up; trending adds a fixed share."""
-    priority = sum(seed.strength for seed in related_to)
-    if trending_position is not None:
-        priority += TRENDING_PRIORITY * position_weight(trending_position)
-    return priority
+    @property
+    def related_to(self) -> tuple[RelatedSeed, ...]:
+        """The user's titles it is related to, strongest first; empty when only trending."""
+        return self.seeds.of(self.item_id)

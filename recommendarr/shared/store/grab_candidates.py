@@ -8,129 +8,171 @@ trending run, and is:
   * not requested already (a grab_requests row, unless that request failed: it may be retried);
   * not watched by the user (a title since removed from the server), and not dismissed, hidden
     or thumbed down by them (while that feedback lasts).
-A liked title is one the user got at least half way into (or marked watched) or rated 6/10 or
-more, unless their latest rating of it is below 6.
+A liked title (a seed) is one from the user's visible history that they got at least half way
+into (or finished) or rated 6/10 or more, unless their latest rating of it is below 6.
+
+A long history points at thousands of candidates through tens of thousands of relations. The
+relations come from the worker's relation cache and are weighed on arrays (domain.grab); titles
+in a library (the worker's library membership) or in the user's visible history are dropped
+there, and the database is asked only which of the strongest candidates the other rules
+exclude, a few thousand at a time, so the cost follows the number kept rather than the number
+of relations. Facts and vectors are read (through the worker's caches) only for the
+candidates a ranking refines.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import replace
-from typing import Any
+from collections.abc import Mapping, Sequence
 
-from recommendarr.shared.db import Connection
+import numpy as np
+from psycopg.rows import tuple_row
+
+from recommendarr.shared.cached_titles import CachedTitles
+from recommendarr.shared.db import Connection, number_array
 from recommendarr.shared.domain.grab import (
-    SEED_PROGRESS,
-    SEED_RATING,
     GrabCandidate,
-    RelatedSeed,
-    related_seed,
-    strongest_first,
+    GrabPool,
+    Links,
+    RelatedTo,
+    candidate_pool,
+    members,
+    seeds_of,
 )
-from recommendarr.shared.store.profiles import title_facts, vectors_for
+from recommendarr.shared.domain.taste import TitleHistory
+from recommendarr.shared.library_cache import LibraryMembership
 
 # A trending run older than this (TMDB stopped answering, or was disconnected) is not trending.
 TRENDING_MAX_AGE_DAYS = 8
 
-SEEDS = (
-    "WITH history AS ("
-    "  SELECT w.item_id, max(CASE WHEN w.action = 'watched' THEN 1.0 "
-    "    ELSE coalesce(w.progress, 0.0) END)::float8 AS progress, "
-    "  (array_agg(w.rating ORDER BY w.occurred_at DESC) "
-    "    FILTER (WHERE w.rating IS NOT NULL))[1]::float8 AS rating "
-    "  FROM watch_events w WHERE w.user_id = %(user_id)s GROUP BY w.item_id), "
-    "seeds AS (SELECT item_id, progress, rating FROM history "
-    "  WHERE rating >= %(seed_rating)s OR (rating IS NULL AND progress >= %(seed_progress)s)) "
+TRENDING = (
+    "WITH latest AS (SELECT period_key FROM trending_items "
+    "  WHERE recorded_at > now() - make_interval(days => %s) "
+    "  ORDER BY recorded_at DESC, period_key DESC LIMIT 1) "
+    "SELECT t.item_id, t.position FROM trending_items t JOIN latest USING (period_key)"
 )
 
-CANDIDATES = SEEDS + (  # noqa: S608 - constant SQL pieces
-    ", latest AS (SELECT period_key FROM trending_items "
-    "  WHERE recorded_at > now() - make_interval(days => %(trending_days)s) "
-    "  ORDER BY recorded_at DESC, period_key DESC LIMIT 1), "
-    "trend AS (SELECT t.item_id, t.position FROM trending_items t "
-    "  JOIN latest ON latest.period_key = t.period_key), "
-    "pool AS (SELECT r.related_item_id AS item_id FROM item_relations r "
-    "  JOIN seeds s ON s.item_id = r.item_id UNION SELECT item_id FROM trend) "
-    'SELECT i.id, i.tmdb_id, i.media_type, i.title, i.year, i.genres, i.directors, i."cast", '
-    "i.vote_average, i.vote_count, i.popularity, tr.position AS trending_position "
-    "FROM pool p JOIN items i ON i.id = p.item_id LEFT JOIN trend tr ON tr.item_id = i.id "
-    "WHERE NOT EXISTS (SELECT 1 FROM library_items li WHERE li.item_id = i.id) "
-    "AND NOT EXISTS (SELECT 1 FROM arr_items a "
-    "  WHERE a.media_type = i.media_type AND a.tmdb_id = i.tmdb_id) "
-    "AND NOT EXISTS (SELECT 1 FROM arr_items a "
-    "  WHERE i.media_type = 'tv' AND a.media_type = 'tv' AND a.tvdb_id = i.tvdb_id) "
-    "AND NOT EXISTS (SELECT 1 FROM grab_requests g "
-    "  WHERE g.item_id = i.id AND g.state <> 'failed') "
-    "AND NOT EXISTS (SELECT 1 FROM watch_events w "
-    "  WHERE w.user_id = %(user_id)s AND w.item_id = i.id) "
-    "AND NOT EXISTS (SELECT 1 FROM feedback f "
-    "  WHERE f.user_id = %(user_id)s AND f.item_id = i.id "
-    "  AND f.kind IN ('dismiss', 'hide', 'down') AND (f.until IS NULL OR f.until > now()))"
+# Of these titles (none in a library: the worker's library membership, current as of the
+# ranking's start, has dropped those), those that may be offered to this user, whether each is
+# a show and its votes; as arrays, read without a Python object per row. Each rule is a NOT IN
+# over a small set the database hashes once (the subqueries leave NULLs out, which would make
+# NOT IN reject everything); as NOT EXISTS the planner joined the thousands asked five times.
+ELIGIBLE = (
+    "SELECT array_agg(i.id), array_agg(i.media_type = 'tv'), "
+    "array_agg(i.vote_average::numeric::float8), array_agg(i.vote_count) "
+    "FROM items i WHERE i.id = ANY(%(ids)s::bigint[]) "
+    "AND (i.media_type, i.tmdb_id) NOT IN "
+    "  (SELECT media_type, tmdb_id FROM arr_items WHERE tmdb_id IS NOT NULL) "
+    "AND (i.media_type <> 'tv' OR i.tvdb_id IS NULL OR i.tvdb_id NOT IN "
+    "  (SELECT tvdb_id FROM arr_items WHERE media_type = 'tv' AND tvdb_id IS NOT NULL)) "
+    "AND i.id NOT IN (SELECT item_id FROM grab_requests WHERE state <> 'failed') "
+    "AND i.id NOT IN (SELECT item_id FROM watch_events WHERE user_id = %(user_id)s) "
+    "AND i.id NOT IN (SELECT item_id FROM feedback WHERE user_id = %(user_id)s "
+    "  AND kind IN ('dismiss', 'hide', 'down') AND (until IS NULL OR until > now()))"
 )
 
-LINKS = SEEDS + (  # noqa: S608 - constant SQL pieces
-    "SELECT r.related_item_id, r.kind, r.position, s.item_id AS seed_id, s.progress, s.rating, "
-    "i.tmdb_id, i.media_type, i.title FROM item_relations r "
-    "JOIN seeds s ON s.item_id = r.item_id JOIN items i ON i.id = s.item_id "
-    "WHERE r.related_item_id = ANY(%(ids)s)"
-)
+
+def grab_pool(
+    conn: Connection,
+    user_id: int,
+    titles: Mapping[int, TitleHistory],
+    library: LibraryMembership,
+    cached: CachedTitles,
+    limit: int = 2000,
+) -> GrabPool:
+    """At most `limit` candidates, highest priority first (domain.grab.candidate_pool).
+    ``titles``: the user's visible history, by item id."""
+    seeds = seeds_of(titles.values())
+    # What is on the server or was seen goes before anything is weighed or asked of the database.
+    seen = np.sort(np.fromiter(titles, dtype=np.int64, count=len(titles)))
+    links = Links.of(seeds, cached.relations(conn, seeds.item_ids.tolist()))
+    links = links.where(~members(links.related, library.titles) & ~members(links.related, seen))
+    trending_ids, trending_positions = latest_trending(conn)
+    offered = ~members(trending_ids, library.titles) & ~members(trending_ids, seen)
+    pool = candidate_pool(links, trending_ids[offered], trending_positions[offered])
+    chosen, tv, averages, counts = eligible_strongest(conn, user_id, pool.item_ids, limit)
+    return GrabPool(
+        item_ids=pool.item_ids[chosen],
+        tv=tv,
+        priorities=pool.priorities[chosen],
+        trending_positions=pool.trending_positions[chosen],
+        vote_averages=averages,
+        vote_counts=counts,
+        related_to=RelatedTo(links, seeds, cached.facts(conn, seeds.item_ids.tolist())),
+    )
 
 
 def grab_candidates(
-    conn: Connection, user_id: int, model: str, limit: int = 2000
-) -> list[GrabCandidate]:
-    """Highest priority first (domain.grab.candidate_priority), at most `limit` of them."""
-    params: dict[str, Any] = {
-        "user_id": user_id,
-        "seed_rating": SEED_RATING,
-        "seed_progress": SEED_PROGRESS,
-        "trending_days": TRENDING_MAX_AGE_DAYS,
-    }
-    rows = conn.execute(CANDIDATES, params).fetchall()
-    if not rows:
-        return []
-    links = seed_links(conn, params, [int(r["id"]) for r in rows])
-    ranked = sorted(
-        (candidate(r, links.get(int(r["id"]), ())) for r in rows),
-        key=lambda c: (-c.priority, c.item_id),
-    )[: max(0, limit)]
-    vectors = vectors_for(conn, [c.item_id for c in ranked], model)
-    return [replace(c, vector=vectors.get(c.item_id)) for c in ranked]
+    conn: Connection, pool: GrabPool, positions: Sequence[int], cached: CachedTitles
+) -> dict[int, GrabCandidate]:
+    """The candidates at these positions of the pool, with their facts and vectors (a title
+    deleted meanwhile is left out)."""
+    ids = pool.item_ids[list(positions)].tolist()
+    records = cached.records(conn, ids)
+    vectors = cached.vectors(conn, ids)
+    found = {}
+    for n in positions:
+        item_id = int(pool.item_ids[n])
+        record = records.get(item_id)
+        if record is None:
+            continue
+        position = int(pool.trending_positions[n])
+        found[item_id] = GrabCandidate(
+            item_id=item_id,
+            facts=record.facts,
+            vector=vectors.get(item_id),
+            priority=float(pool.priorities[n]),
+            trending_position=None if position < 0 else position,
+            vote_average=record.vote_average,
+            vote_count=record.vote_count,
+            year=record.year,
+            seeds=pool.related_to,
+        )
+    return found
 
 
-def seed_links(
-    conn: Connection, params: dict[str, Any], item_ids: list[int]
-) -> dict[int, tuple[RelatedSeed, ...]]:
-    """For each candidate, the user's liked titles related to it, strongest first."""
-    rows = conn.execute(LINKS, {**params, "ids": item_ids}).fetchall()
-    by_item: dict[int, list[RelatedSeed]] = defaultdict(list)
-    for r in rows:
-        by_item[int(r["related_item_id"])].append(
-            related_seed(
-                item_id=int(r["seed_id"]),
-                tmdb_id=int(r["tmdb_id"]),
-                media_type=str(r["media_type"]),
-                title=str(r["title"]),
-                kind=str(r["kind"]),
-                position=int(r["position"]),
-                progress=float(r["progress"]),
-                rating=None if r["rating"] is None else float(r["rating"]),
+def latest_trending(conn: Connection) -> tuple[np.ndarray, np.ndarray]:
+    """The newest trending run's titles and their places, if it is recent enough."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(TRENDING, (TRENDING_MAX_AGE_DAYS,)).fetchall()
+    return (
+        np.array([r[0] for r in rows], dtype=np.int64),
+        np.array([r[1] for r in rows], dtype=np.int64),
+    )
+
+
+def eligible_strongest(
+    conn: Connection, user_id: int, ranked: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions in ``ranked`` of its first ``limit`` titles that may be offered, and for each
+    whether it is a show, its vote average (NaN: none) and vote count. Asked in chunks a
+    little larger than the limit: most of the strongest pass."""
+    parts: list[tuple[np.ndarray, ...]] = []
+    kept = 0
+    chunk = max(limit + limit // 4, 64)
+    for start in range(0, len(ranked), chunk):
+        if kept >= limit:
+            break
+        asked = ranked[start : start + chunk]
+        with conn.cursor(row_factory=tuple_row) as cur:
+            row = cur.execute(
+                ELIGIBLE, {"ids": number_array(asked.tolist()), "user_id": user_id}, binary=True
+            ).fetchone()
+        if row is None or row[0] is None:
+            continue
+        ids = np.array(row[0], dtype=np.int64)
+        by_id = np.argsort(ids)
+        places = np.flatnonzero(members(asked, ids[by_id]))
+        rows = by_id[np.searchsorted(ids[by_id], asked[places])]
+        parts.append(
+            (
+                places + start,
+                np.array(row[1], dtype=np.bool_)[rows],
+                np.array(row[2], dtype=np.float64)[rows],  # a NULL average arrives as None: NaN
+                np.array([0 if c is None else c for c in row[3]], dtype=np.float64)[rows],
             )
         )
-    return {item_id: strongest_first(seeds) for item_id, seeds in by_item.items()}
-
-
-def candidate(row: dict[str, Any], related_to: tuple[RelatedSeed, ...]) -> GrabCandidate:
-    position = row["trending_position"]
-    return GrabCandidate(
-        item_id=int(row["id"]),
-        facts=title_facts(row),
-        vector=None,
-        related_to=related_to,
-        trending=position is not None,
-        vote_average=None if row["vote_average"] is None else float(row["vote_average"]),
-        vote_count=row["vote_count"],
-        year=row["year"],
-        popularity=None if row["popularity"] is None else float(row["popularity"]),
-        trending_position=None if position is None else int(position),
-    )
+        kept += len(places)
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.bool_), np.zeros(0), np.zeros(0)
+    places, tv, averages, counts = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return places[:limit], tv[:limit], averages[:limit], counts[:limit]
