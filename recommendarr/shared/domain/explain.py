@@ -14,6 +14,7 @@ reads the same on every run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import string
 from collections.abc import Mapping, Sequence
@@ -285,8 +286,10 @@ class Reason:
     fields: Mapping[str, str]
 
 
+@functools.lru_cache(maxsize=65_536)
 def stable_index(family: str, key: str, size: int) -> int:
-    """The same pick gets the same phrasing on every run (Python's hash() is salted)."""
+    """The same pick gets the same phrasing on every run (Python's hash() is salted); kept for
+    the titles a worker explains again at every ranking."""
     digest = hashlib.blake2b(f"{family}\x1f{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % size
 

@@ -117,7 +117,6 @@ def refine(
     anti_of = np.round(anti[order], 4).tolist()
     scores_of = np.round(scores[order], 4).tolist()
     moods_of = mood_columns(moods[order])
-    people: dict[int, frozenset[str]] = {}
     picks = []
     for position, index in enumerate(order.tolist()):
         candidate = candidates[index]
@@ -131,7 +130,9 @@ def refine(
             ),
             **moods_of[position],
         }
-        influences = influences_of(candidate, liked_ids, pulls[position], history, facts, people)
+        influences = influences_of(
+            candidate, liked_ids, pulls[position], history, facts, liked.people
+        )
         signals["neighbor_similarity"] = round(influences[0].similarity, 4) if influences else 0.0
         picks.append(
             Pick(
@@ -176,11 +177,15 @@ def mood_columns(similarities: np.ndarray) -> list[dict[str, float]]:
 @dataclass(slots=True)
 class LikedTitles:
     """The liked titles that may be named as influences, their vectors stacked and the square
-    roots of their weights."""
+    roots of their weights. Built for one ranking: the facts ``people`` was filled from are
+    that ranking's."""
 
     ids: list[int]
     matrix: np.ndarray
     root_weights: np.ndarray
+    # Each liked title's people (people_of), filled as picks name it: one ranking's modes all
+    # draw on the same few liked titles.
+    people: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, profile: TasteProfile, vectors: Mapping[int, np.ndarray]) -> LikedTitles:
@@ -263,7 +268,7 @@ def influences_of(
     facts: Mapping[int, TitleFacts],
     people: dict[int, frozenset[str]] | None = None,
 ) -> list[Influence]:
-    """``people`` remembers each watched title's people across the candidates of one ranking:
+    """``people`` remembers each watched title's people across the picks of one ranking:
     the same few liked titles drive most picks, and building their sets for every pick was a
     third of this function's time."""
     known = {} if people is None else people

@@ -90,6 +90,8 @@ def grab_pool(
     offered = ~members(trending_ids, library.titles) & ~members(trending_ids, seen)
     pool = candidate_pool(links, trending_ids[offered], trending_positions[offered])
     chosen, tv, averages, counts = eligible_strongest(conn, user_id, pool.item_ids, limit)
+    # Only the kept candidates' relations are ever asked for (related_to).
+    kept = links.where(members(links.related, np.sort(pool.item_ids[chosen])))
     return GrabPool(
         item_ids=pool.item_ids[chosen],
         tv=tv,
@@ -97,7 +99,7 @@ def grab_pool(
         trending_positions=pool.trending_positions[chosen],
         vote_averages=averages,
         vote_counts=counts,
-        related_to=RelatedTo(links, seeds, cached.facts(conn, seeds.item_ids.tolist())),
+        related_to=RelatedTo(kept, seeds, cached.facts(conn, seeds.item_ids.tolist())),
     )
 
 
