@@ -141,6 +141,25 @@ def test_ranking_prefers_the_centroid_and_penalizes_the_anti_profile() -> None:
     assert picks[1].signals["anti_similarity"] > 0
 
 
+def test_signals_are_rounded_to_four_places_even_from_float32_vectors() -> None:
+    vectors = {i: np.eye(3, dtype=np.float32)[i] for i in range(3)}
+    titles = summarize_titles([viewing(0, "watched", 1.0, 1), viewing(1, "stop", 0.05, 1)])
+    facts_by_id = {0: TitleFacts("Liked"), 1: TitleFacts("Dropped")}
+    profile = build_profile("movies", titles, vectors, facts_by_id, NOW)
+    odd = np.array([0.5312, 0.2027, 0.4526], dtype=np.float32)
+    [pick] = rank_candidates(
+        profile,
+        [Candidate(10, TitleFacts("Odd"), odd)],
+        {t.item_id: t for t in titles},
+        vectors,
+        facts_by_id,
+        10,
+    )
+    assert pick.signals["content_similarity"] == 0.5312  # not 0.5311999917030334
+    assert all(round(value, 4) == value for value in pick.signals.values()), pick.signals
+    assert round(pick.score, 4) == pick.score
+
+
 def test_each_pick_names_only_the_people_it_shares_with_its_influence() -> None:
     vectors = {0: np.array([1.0, 0.0, 0.0], dtype=np.float32)}
     titles = summarize_titles([viewing(0, "watched", 1.0, 1)])

@@ -112,10 +112,10 @@ def refine(
     pulls = strongest_pulls(neighbours, liked_ids, profile, liked.root_weights)
     # Rounded and converted for every pick at once: per-pick numpy calls would cost more than
     # the rest of the loop.
-    content_of = np.round(content[order], 4).tolist()
+    content_of = rounded(content[order])
     raw_content = content[order].tolist()
-    anti_of = np.round(anti[order], 4).tolist()
-    scores_of = np.round(scores[order], 4).tolist()
+    anti_of = rounded(anti[order])
+    scores_of = rounded(scores[order])
     moods_of = mood_columns(moods[order])
     picks = []
     for position, index in enumerate(order.tolist()):
@@ -157,6 +157,13 @@ def strongest_liked(profile: TasteProfile, vectors: Mapping[int, np.ndarray]) ->
     return [i for i, _ in ranked if i in vectors][:MAX_LIKED_INFLUENCES]
 
 
+def rounded(values: np.ndarray) -> list[float]:
+    """To 4 places, as Python floats. Vectors are float32: rounded in float32, 0.5312 comes out
+    as 0.5311999917030334 in the picks' JSON."""
+    as_list: list[float] = np.round(values.astype(np.float64), 4).tolist()
+    return as_list
+
+
 def mood_signals(similarities: np.ndarray) -> dict[str, float]:
     """Which of the user's moods the pick belongs to (1 = their biggest), and how closely."""
     return mood_columns(similarities[None, :])[0]
@@ -167,10 +174,10 @@ def mood_columns(similarities: np.ndarray) -> list[dict[str, float]]:
     if not similarities.shape[1]:
         return [{} for _ in range(len(similarities))]
     best = np.argmax(similarities, axis=1)
-    closeness = np.round(similarities[np.arange(len(best)), best], 4)
+    closeness = rounded(similarities[np.arange(len(best)), best])
     return [
         {"mood": float(b + 1), "mood_similarity": c}
-        for b, c in zip(best.tolist(), closeness.tolist(), strict=True)
+        for b, c in zip(best.tolist(), closeness, strict=True)
     ]
 
 
