@@ -36,6 +36,7 @@ from recommendarr.shared.domain.ranking import (
     person_affinity,
     rank_candidates,
     refine,
+    signal_rows,
 )
 from recommendarr.shared.domain.taste import (
     TasteProfile,
@@ -354,18 +355,18 @@ def refine_domain(
         * pick_rules.slider_scores([c.facts.genres for c in candidates], state.genre_sliders)
         - pick_rules.UNEXPLORED_WEIGHT * unexplored
     )
-    signals = [
+    signals = signal_rows(
         {
-            "model_score": float(blended[n]),
-            "collaborative": float(scores.collaborative[top[kept[n]]]),
-            "content": float(scores.content[top[kept[n]]]),
+            "model_score": blended,
+            "collaborative": scores.collaborative[top[kept]],
+            "content": scores.content[top[kept]],
             "trust": scores.trust,
-            "quality": float(quality[n]),
+            "quality": quality,
             "cold_start": float(cold),
-            "unexplored_genres": float(unexplored[n]),
-        }
-        for n in range(len(kept))
-    ]
+            "unexplored_genres": unexplored,
+        },
+        len(kept),
+    )
     if cold:
         order = pick_rules.diversify(base, [c.facts.genres for c in candidates], len(base))
         # Diversity decides the order: give each title a score that keeps it.
@@ -493,15 +494,15 @@ def rank_rediscover(
                 for k, n in enumerate(kept)
             ]
         )
-        signals = [
+        signals = signal_rows(
             {
-                "model_score": float(scores.blended[n]),
-                "months_since_watched": round(months[k], 1),
-                "times_finished": float(titles[n].completions),
-                "stars": title_stars(titles[n]),
-            }
-            for k, n in enumerate(kept)
-        ]
+                "model_score": scores.blended[kept],
+                "months_since_watched": np.round(months, 1),
+                "times_finished": np.array([titles[n].completions for n in kept], dtype=float),
+                "stars": np.array([title_stars(titles[n]) for n in kept], dtype=float),
+            },
+            len(kept),
+        )
         picks += refine(
             profile_for(state, domain),
             [details[ids[n]][0] for n in kept],
@@ -553,17 +554,17 @@ def rank_grab(
             Candidate(g.item_id, g.facts, g.vector if g.vector is not None else np.zeros(dim))
             for g in chosen
         ]
-        signals = [
+        signals = signal_rows(
             {
-                "model_score": float(scores.blended[n]),
-                "collaborative": float(scores.collaborative[n]),
-                "content": float(scores.content[n]),
-                "quality": round(float(quality[n]), 2),
-                "related": float(related[n]),
-                "trending": float(trending[n]),
-            }
-            for n in kept
-        ]
+                "model_score": scores.blended[kept],
+                "collaborative": scores.collaborative[kept],
+                "content": scores.content[kept],
+                "quality": np.round(quality[kept], 2),
+                "related": related[kept],
+                "trending": trending[kept],
+            },
+            len(kept),
+        )
         candidates, adjusted, signals = apply_user_rules(state, candidates, base[kept], signals)
 
         def context(item_id: int, details: dict[int, GrabCandidate] = details) -> dict[str, Any]:

@@ -86,8 +86,9 @@ def refine(
     liked: LikedTitles | None = None,
 ) -> list[Pick]:
     """The final order: ``base`` less the pull of what the user abandoned, each pick with its
-    signals, the watched titles that drove it, and an explanation. ``liked`` may be passed when
-    already built for this profile and these vectors (a ranking refines several pools)."""
+    signals, the watched titles that drove it, and an explanation. ``extra_signals`` are the
+    caller's, already rounded (signal_rows). ``liked`` may be passed when already built for
+    this profile, these vectors and this history (a ranking refines several pools)."""
     if not candidates:
         return []
     matrix = np.stack([c.vector for c in candidates])
@@ -107,9 +108,9 @@ def refine(
     scores = base - anti_weight * np.where(asked, 0.0, np.maximum(anti, 0.0))
     order = np.argsort(-scores, kind="stable")[:limit]
     liked = liked or LikedTitles.of(profile, vectors)
-    liked_ids = liked.ids
+    notes = liked.notes(history, facts)
     neighbours = liked.similarity(matrix[order])
-    pulls = strongest_pulls(neighbours, liked_ids, profile, liked.root_weights)
+    pulls = strongest_pulls(neighbours, liked.ids, profile, liked.root_weights)
     # Rounded and converted for every pick at once: per-pick numpy calls would cost more than
     # the rest of the loop.
     content_of = rounded(content[order])
@@ -121,7 +122,7 @@ def refine(
     for position, index in enumerate(order.tolist()):
         candidate = candidates[index]
         signals = {
-            **{k: round(float(v), 4) for k, v in extra_signals[index].items()},
+            **extra_signals[index],
             "content_similarity": content_of[position],
             "anti_similarity": anti_of[position],
             "genre_affinity": round(genre_affinity(candidate.facts, profile.genre_weights), 4),
@@ -130,9 +131,7 @@ def refine(
             ),
             **moods_of[position],
         }
-        influences = influences_of(
-            candidate, liked_ids, pulls[position], history, facts, liked.people
-        )
+        influences = influences_of(candidate, notes, pulls[position])
         signals["neighbor_similarity"] = round(influences[0].similarity, 4) if influences else 0.0
         picks.append(
             Pick(
@@ -155,6 +154,19 @@ def strongest_liked(profile: TasteProfile, vectors: Mapping[int, np.ndarray]) ->
     with every one of a long history costs more than the rest of the ranking."""
     ranked = sorted(profile.item_weights.items(), key=lambda kv: (-kv[1], kv[0]))
     return [i for i, _ in ranked if i in vectors][:MAX_LIKED_INFLUENCES]
+
+
+def signal_rows(columns: Mapping[str, np.ndarray | float], count: int) -> list[dict[str, float]]:
+    """``count`` picks' signals from one column (or one value for all) per signal, each column
+    rounded to 4 places at once rather than value by value."""
+    names = list(columns)
+    values = [
+        rounded(np.broadcast_to(np.asarray(columns[name], dtype=np.float64), (count,)))
+        for name in names
+    ]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] or [
+        {} for _ in range(count)
+    ]
 
 
 def rounded(values: np.ndarray) -> list[float]:
@@ -182,17 +194,30 @@ def mood_columns(similarities: np.ndarray) -> list[dict[str, float]]:
 
 
 @dataclass(slots=True)
+class LikedNote:
+    """What an influence may say of one liked title: from the user's history and its facts."""
+
+    item_id: int
+    title: str
+    tmdb_id: int | None
+    media_type: str | None
+    finished: bool
+    rewatched: bool
+    rating: float | None
+    # Whom it may be said to share with a pick: its directors and top cast.
+    people: frozenset[str]
+
+
+@dataclass(slots=True)
 class LikedTitles:
     """The liked titles that may be named as influences, their vectors stacked and the square
-    roots of their weights. Built for one ranking: the facts ``people`` was filled from are
-    that ranking's."""
+    roots of their weights. Built for one ranking: ``notes`` are read from that ranking's
+    history and facts, once for all its modes."""
 
     ids: list[int]
     matrix: np.ndarray
     root_weights: np.ndarray
-    # Each liked title's people (people_of), filled as picks name it: one ranking's modes all
-    # draw on the same few liked titles.
-    people: dict[int, frozenset[str]] = field(default_factory=dict)
+    named: list[LikedNote | None] | None = None
 
     @classmethod
     def of(cls, profile: TasteProfile, vectors: Mapping[int, np.ndarray]) -> LikedTitles:
@@ -207,6 +232,33 @@ class LikedTitles:
             return np.zeros((len(candidates), 0))
         similarity: np.ndarray = candidates @ self.matrix.T
         return similarity
+
+    def notes(
+        self, history: Mapping[int, TitleHistory], facts: Mapping[int, TitleFacts]
+    ) -> list[LikedNote | None]:
+        """Per liked title (in ``ids`` order) what an influence says of it; None when its
+        history or facts are missing. The same few liked titles drive most of a ranking's
+        picks: reading them per pick was most of the time spent naming influences."""
+        if self.named is None:
+            self.named = [liked_note(i, history.get(i), facts.get(i)) for i in self.ids]
+        return self.named
+
+
+def liked_note(
+    item_id: int, title: TitleHistory | None, watched: TitleFacts | None
+) -> LikedNote | None:
+    if title is None or watched is None:
+        return None
+    return LikedNote(
+        item_id=item_id,
+        title=watched.title,
+        tmdb_id=watched.tmdb_id,
+        media_type=watched.media_type,
+        finished=title.finished,
+        rewatched=title.completions > 1,
+        rating=title.rating,
+        people=frozenset((*watched.directors, *watched.cast[:5])),
+    )
 
 
 def genre_affinity(facts: TitleFacts, weights: Mapping[str, float]) -> float:
@@ -225,20 +277,6 @@ def person_affinity(facts: TitleFacts, weights: Mapping[str, float]) -> tuple[fl
         if weight > best:
             best, who = weight, person
     return best, who
-
-
-def top_influences(
-    candidate: Candidate,
-    liked_ids: Sequence[int],
-    similarity: np.ndarray,
-    profile: TasteProfile,
-    history: Mapping[int, TitleHistory],
-    facts: Mapping[int, TitleFacts],
-) -> list[Influence]:
-    """The watched titles that pull hardest towards the candidate: similarity times the square
-    root of how much the user liked them."""
-    pulls = strongest_pulls(similarity[None, :], liked_ids, profile)[0]
-    return influences_of(candidate, liked_ids, pulls, history, facts)
 
 
 def strongest_pulls(
@@ -269,51 +307,36 @@ def strongest_pulls(
 
 def influences_of(
     candidate: Candidate,
-    liked_ids: Sequence[int],
+    notes: Sequence[LikedNote | None],
     pulls: Sequence[tuple[int, float]],
-    history: Mapping[int, TitleHistory],
-    facts: Mapping[int, TitleFacts],
-    people: dict[int, frozenset[str]] | None = None,
 ) -> list[Influence]:
-    """``people`` remembers each watched title's people across the picks of one ranking:
-    the same few liked titles drive most picks, and building their sets for every pick was a
-    third of this function's time."""
-    known = {} if people is None else people
+    """The liked titles behind the pick's strongest pulls (columns of ``notes``), strongest
+    first, each naming the people it shares with the pick."""
     own = (*candidate.facts.directors, *candidate.facts.cast[:5])
     influences = []
     for index, closeness in pulls:
-        item_id = liked_ids[index]
         if closeness <= 0.05:
             break
-        title = history.get(item_id)
-        watched = facts.get(item_id)
-        if title is None or watched is None:
+        note = notes[index]
+        if note is None:
             continue
-        theirs = known.get(item_id)
-        if theirs is None:
-            theirs = known[item_id] = people_of(watched)
         influences.append(
             Influence(
-                item_id=item_id,
-                title=watched.title,
-                tmdb_id=watched.tmdb_id,
-                media_type=watched.media_type,
+                item_id=note.item_id,
+                title=note.title,
+                tmdb_id=note.tmdb_id,
+                media_type=note.media_type,
                 similarity=closeness,
-                finished=title.finished,
-                rewatched=title.completions > 1,
+                finished=note.finished,
+                rewatched=note.rewatched,
                 # Most picks share nobody with their influences: no tuple built for them.
                 shared_people=()
-                if theirs.isdisjoint(own)
-                else tuple(p for p in own if p in theirs),
-                rating=title.rating,
+                if note.people.isdisjoint(own)
+                else tuple(p for p in own if p in note.people),
+                rating=note.rating,
             )
         )
     return influences
-
-
-def people_of(watched: TitleFacts) -> frozenset[str]:
-    """Whom a watched title may be said to share with a pick: its directors and top cast."""
-    return frozenset((*watched.directors, *watched.cast[:5]))
 
 
 def confidence(
