@@ -209,16 +209,30 @@ class RelatedTo:
     """Each candidate's seeds, strongest first, built from the relations when asked for."""
 
     def __init__(self, links: Links, seeds: Seeds, titles: Mapping[int, TitleFacts]) -> None:
-        """``titles``: the facts of the seeds."""
-        self._links = links.where(np.argsort(links.related, kind="stable"))
+        """``titles``: the facts of the seeds; a seed without them is not named. The links are
+        put in the order every answer wants (by candidate, then strongest first, then by the
+        seed's title and id) once, so that each answer is a slice."""
+        seed_ids = seeds.item_ids.tolist()
+        named = sorted(
+            (facts.title, item_id, n)
+            for n, item_id in enumerate(seed_ids)
+            if (facts := titles.get(item_id)) is not None and facts.tmdb_id is not None
+        )
+        by_title = np.full(len(seed_ids), -1, dtype=np.int64)
+        by_title[[n for _, _, n in named]] = np.arange(len(named))
+        place = by_title[links.seed]
+        links = links.where(place >= 0)
+        order = np.lexsort((place[place >= 0], -links.strengths, links.related))
+        self._links = links.where(order)
         self._seeds = seeds
         self._titles = titles
 
     def of(self, item_id: int) -> tuple[RelatedSeed, ...]:
         """One entry per seed title (its strongest relation), strongest first."""
         entries = []
-        for strength, title, seed_id, n in self._ranked(item_id):
+        for n in self._slice(item_id):
             seed = int(self._links.seed[n])
+            seed_id = int(self._seeds.item_ids[seed])
             facts = self._titles[seed_id]
             rating = float(self._seeds.ratings[seed])
             entries.append(
@@ -226,12 +240,12 @@ class RelatedTo:
                     item_id=seed_id,
                     tmdb_id=facts.tmdb_id or 0,
                     media_type=facts.media_type or "movie",
-                    title=title,
+                    title=facts.title,
                     kind="similar" if self._links.similar[n] else "recommended",
                     position=int(self._links.positions[n]),
                     finished=bool(self._seeds.progress[seed] >= COMPLETED_AT),
                     rating=None if np.isnan(rating) else rating,
-                    strength=strength,
+                    strength=float(self._links.strengths[n]),
                 )
             )
         return tuple(entries)
@@ -239,22 +253,14 @@ class RelatedTo:
     def titles(self, item_id: int, count: int) -> tuple[str, ...]:
         """The titles of the ``count`` strongest seeds: what an explanation names (a popular
         candidate is related to dozens of a long history's titles)."""
-        return tuple(title for _, title, _, _ in self._ranked(item_id)[:count])
+        seeds = self._links.seed[self._slice(item_id)[:count]]
+        return tuple(self._titles[i].title for i in self._seeds.item_ids[seeds].tolist())
 
-    def _ranked(self, item_id: int) -> list[tuple[float, str, int, int]]:
-        """(strength, title, seed item id, link) of each seed related to the item, strongest
-        first, then by title and id."""
+    def _slice(self, item_id: int) -> range:
         related = self._links.related
-        start = int(related.searchsorted(item_id))
-        end = int(related.searchsorted(item_id, side="right"))
-        seed_ids = self._seeds.item_ids[self._links.seed[start:end]].tolist()
-        strengths = self._links.strengths[start:end].tolist()
-        found = []
-        for n, (seed_id, strength) in enumerate(zip(seed_ids, strengths, strict=True)):
-            facts = self._titles.get(seed_id)
-            if facts is not None and facts.tmdb_id is not None:
-                found.append((strength, facts.title, seed_id, start + n))
-        return sorted(found, key=lambda entry: (-entry[0], entry[1], entry[2]))
+        return range(
+            int(related.searchsorted(item_id)), int(related.searchsorted(item_id, side="right"))
+        )
 
 
 @dataclass(frozen=True)
