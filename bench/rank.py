@@ -21,11 +21,13 @@ titles thus has thousands of grab candidates, of which rank_user refines the GRA
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -163,7 +165,12 @@ def populate(
     for log in ("library_changes", "title_changes"):
         change_logs.fold(conn, log)
     conn.commit()
-    conn.execute("ANALYZE")
+    # Autovacuum would otherwise vacuum the hundreds of megabytes just inserted (relations,
+    # vectors) during the timed rankings, on one of the machine's two cores: the steady state
+    # of a server comes after it has.
+    conn.autocommit = True
+    conn.execute("VACUUM ANALYZE")
+    conn.autocommit = False
     return int(user["id"])
 
 
@@ -255,10 +262,15 @@ def main(argv: list[str] | None = None) -> int:
         # The first ranking after a worker boots also loads the fitted model and fills the
         # worker's caches; it is reported on its own, not mixed into the steady state.
         first_ms = 0.0
+        backend = backend_cpu_reader(conn)
+        python_cpu: list[float] = []
+        database_cpu: list[float] = []
+        speed_before = reference_loop_seconds()
         for run in range(args.runs + 1):
             with conn.transaction():
                 conn.execute("DELETE FROM recommendation_runs WHERE user_id = %s", (user_id,))
             started = time.perf_counter()
+            thread_started, backend_started = time.thread_time(), backend()
             with conn.transaction():
                 rank(
                     conn,
@@ -276,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
                 first_ms = elapsed
             else:
                 timings.append(elapsed)
+                python_cpu.append((time.thread_time() - thread_started) * 1000)
+                database_cpu.append((backend() - backend_started) * 1000)
+        speed_after = reference_loop_seconds()
         if args.profile:
             import cProfile
             import pstats
@@ -315,7 +330,44 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  first ranking after start-up (loads the model, fills caches): {first_ms:.0f} ms")
     for q in (50, 95, 99):
         print(f"  rank p{q}: {percentile(timings, q):.1f} ms")
+    # Wall time on a shared machine moves with its neighbours; the work itself is the CPU.
+    print(
+        f"  CPU per ranking, p50: Python {percentile(python_cpu, 50):.1f} ms, "
+        f"PostgreSQL backend {percentile(database_cpu, 50):.1f} ms"
+    )
+    print(
+        f"  machine speed: a {REFERENCE_LOOP:,}-step Python loop took "
+        f"{speed_before:.2f} s before the runs and {speed_after:.2f} s after"
+    )
     return 0
+
+
+REFERENCE_LOOP = 10_000_000
+
+
+def reference_loop_seconds() -> float:
+    """A fixed amount of pure Python work, timed: how fast the machine is right now."""
+    started = time.perf_counter()
+    for _ in range(REFERENCE_LOOP):
+        pass
+    return time.perf_counter() - started
+
+
+def backend_cpu_reader(conn: db.Connection) -> Callable[[], float]:
+    """Seconds of CPU the connection's PostgreSQL backend has used so far (Linux /proc; 0.0
+    elsewhere)."""
+    row = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
+    stat = Path(f"/proc/{row['pid'] if row else 0}/stat")
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def read() -> float:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return read
 
 
 if __name__ == "__main__":
