@@ -121,8 +121,8 @@ class Settings(BaseSettings):
     numeric_threads: int = Field(
         default=1, ge=1, le=256, validation_alias=AliasChoices("RECOMMENDARR_NUMERIC_THREADS")
     )
-    # Titles whose vectors (3 KB each at 768 dimensions), facts and TMDB related titles (under
-    # 1 KB) a worker keeps in memory: a whole household library fits in the default.
+    # Titles whose vectors (3 KB each at 768 dimensions), facts and TMDB related titles (about
+    # 1 KB for 40) a worker keeps in memory: a whole household library fits in the default.
     vector_cache_size: int = Field(
         default=20_000,
         ge=0,
