@@ -447,6 +447,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS influence_overrides_key
 -- Grab mode's candidates: titles TMDB relates to a library title (its recommendations and
 -- similar titles, recorded by enrich_item from the details it already fetches), and what is
 -- trending this week (scout_trending). A related title is an items row like any other.
+-- When TMDB's lists for the title last changed (set by the item_relations triggers below).
+ALTER TABLE items ADD COLUMN IF NOT EXISTS relations_at timestamptz;
+
 CREATE TABLE IF NOT EXISTS item_relations (
     item_id          bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
     related_item_id  bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
@@ -560,11 +563,11 @@ CREATE OR REPLACE TRIGGER items_genres_changed AFTER UPDATE OF genres ON items
     FOR EACH ROW WHEN (OLD.genres IS DISTINCT FROM NEW.genres)
     EXECUTE FUNCTION note_change('library_changes');
 
--- One row per committed change to a title's facts, vectors or related titles (any row of items,
--- item_embeddings or item_relations written or removed): workers keep all three in memory, and
--- while the summary of these ids is the one an entry was last checked under, it is served
--- without reading its row's version. Insert-only and folded by reconcile_derived like
--- library_changes.
+-- One row per committed change to a title's facts, vectors or related titles (any row of items
+-- or item_embeddings written or removed; relations stamp their title's row): workers keep all
+-- three in memory, and while the summary of these ids is the one an entry was last checked
+-- under, it is served without reading its row's version. Insert-only and folded by
+-- reconcile_derived like library_changes.
 CREATE TABLE IF NOT EXISTS title_changes (
     id          bigserial PRIMARY KEY,
     changed_at  timestamptz NOT NULL DEFAULT now()
@@ -593,17 +596,29 @@ CREATE OR REPLACE TRIGGER item_embeddings_deleted_title AFTER DELETE ON item_emb
     EXECUTE FUNCTION note_rows_change('title_changes');
 CREATE OR REPLACE TRIGGER item_embeddings_truncated_title AFTER TRUNCATE ON item_embeddings
     FOR EACH STATEMENT EXECUTE FUNCTION note_change('title_changes');
+-- A change to a title's TMDB relations stamps the title's row (relations_at): it gets a new
+-- version (xmin), which is what the workers' relation cache checks its entries by (reading
+-- one row per title instead of counting its relations), and the update notes a title change.
+CREATE OR REPLACE FUNCTION note_relations_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE items SET relations_at = now();  -- which titles had some is not known any more
+    ELSE
+        UPDATE items SET relations_at = now() WHERE id IN (SELECT item_id FROM changed_rows);
+    END IF;
+    RETURN NULL;
+END $$;
 CREATE OR REPLACE TRIGGER item_relations_inserted_title AFTER INSERT ON item_relations
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_rows_change('title_changes');
+    EXECUTE FUNCTION note_relations_change();
 CREATE OR REPLACE TRIGGER item_relations_updated_title AFTER UPDATE ON item_relations
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_rows_change('title_changes');
+    EXECUTE FUNCTION note_relations_change();
 CREATE OR REPLACE TRIGGER item_relations_deleted_title AFTER DELETE ON item_relations
     REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION note_rows_change('title_changes');
+    EXECUTE FUNCTION note_relations_change();
 CREATE OR REPLACE TRIGGER item_relations_truncated_title AFTER TRUNCATE ON item_relations
-    FOR EACH STATEMENT EXECUTE FUNCTION note_change('title_changes');
+    FOR EACH STATEMENT EXECUTE FUNCTION note_relations_change();
 
 -- An earlier schema's per-log copies of note_change and note_rows_change, unused once the
 -- triggers above are replaced.

@@ -20,7 +20,6 @@ from recommendarr.shared.store import (
     enrichment,
     items,
     libraries,
-    relations,
     title_facts,
     vectors,
 )
@@ -153,8 +152,8 @@ def test_relations_are_reused_until_the_titles_lists_change(conn: db.Connection)
     enrichment.record_relations(conn, 1, "similar", [(3, 0), (4, 1)])
     conn.commit()
     cache = RelationCache(capacity=2)
-    first = cache.relations(conn, [1, 2])  # 2 has no relations
-    assert sorted(first) == [1]
+    first = cache.relations(conn, [1, 2])
+    assert len(first[2].related) == 0  # 2 has no relations
     # Title 3 is in both lists: its stronger relation (recommended, if second) is the one kept.
     listed = first[1]
     assert (listed.related.tolist(), listed.similar.tolist(), listed.positions.tolist()) == (
@@ -184,7 +183,7 @@ def test_relations_are_reused_until_the_titles_lists_change(conn: db.Connection)
     enrichment.record_relations(conn, 1, "recommended", [])
     enrichment.record_relations(conn, 1, "similar", [])
     conn.commit()
-    assert cache.relations(conn, [1]) == {}
+    assert len(cache.relations(conn, [1])[1].related) == 0
 
 
 def title_stamp(conn: db.Connection) -> change_logs.Stamp:
@@ -239,19 +238,20 @@ def test_while_no_title_changes_the_caches_read_no_versions_not_even_of_absent_t
     enrichment.record_relations(conn, 1, "recommended", [(3, 0)])
     conn.commit()
     reads: list[str] = []
-    for module in (title_facts, vectors, relations):
+    # The relation cache checks its entries by the titles' row versions too (title_facts).
+    for module in (title_facts, vectors):
         monkeypatch.setattr(module, "versions", counted(module.versions, module.__name__, reads))
     facts_cache, vector_cache, relation_cache = FactsCache(), VectorCache(), RelationCache()
     first = CachedTitles.begin(conn, vector_cache, facts_cache, relation_cache, "m")
     assert sorted(first.vectors(conn, [1, 2, 3])) == [1, 2]  # 3 has no vector yet
     assert sorted(first.facts(conn, [1, 2, 3, 99])) == [1, 2, 3]  # 99 is no title
-    assert sorted(first.relations(conn, [1, 2])) == [1]  # 2 has none
+    assert len(first.relations(conn, [1, 2, 99])[2].related) == 0  # 2 has none; 99 is no title
     assert len(reads) == 3
 
     again = CachedTitles.begin(conn, vector_cache, facts_cache, relation_cache, "m")
     assert sorted(again.vectors(conn, [1, 2, 3])) == [1, 2]
     assert sorted(again.facts(conn, [1, 2, 3, 99])) == [1, 2, 3]
-    assert sorted(again.relations(conn, [1, 2])) == [1]
+    assert sorted(again.relations(conn, [1, 2, 99])) == [1, 2]
     assert len(reads) == 3  # served from memory, absent titles included
 
     # Embedding title 3 moves the stamp: the next ranking checks versions and finds it.

@@ -2,10 +2,10 @@
 
 Grab mode follows the relations of every title a user liked: some forty each, tens of thousands
 of rows for a long history, whose reading was most of a ranking's time. Relations change only
-when enrich_item records a title's lists, and every write notes a title change (schema.sql): an
-entry is served as it is while no title has changed since it was last checked, and after that
-while its title's relation count and newest write still match (store.relations). Titles with
-no relations are remembered as such.
+when enrich_item records a title's lists, and each such statement stamps the title's row, which
+notes a title change (schema.sql): an entry is served as it is while no title has changed since
+it was last checked, and after that while its title's row version (xmin) still matches
+(store.relations). A title without relations is kept as an empty entry.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from recommendarr.shared.db import Connection
 from recommendarr.shared.domain.grab import TitleRelations
-from recommendarr.shared.store import change_logs
+from recommendarr.shared.store import change_logs, title_facts
 from recommendarr.shared.store import relations as relation_store
 from recommendarr.shared.store.change_logs import Stamp
 from recommendarr.shared.store.relations import RelationsVersion
@@ -32,13 +32,14 @@ class RelationCache:
     def relations(
         self, conn: Connection, item_ids: Iterable[int], stamp: Stamp | None = None
     ) -> dict[int, TitleRelations]:
-        """The relations of those titles that have some. ``stamp``: the title_changes stamp
-        read at the start of the caller's work (read here when not given)."""
+        """The relations of those titles that exist (empty for a title without any).
+        ``stamp``: the title_changes stamp read at the start of the caller's work (read here
+        when not given)."""
         if stamp is None:
             stamp = change_logs.stamp(conn, "title_changes")
         return self._entries.read(
             item_ids,
             stamp,
-            lambda ids: relation_store.versions(conn, ids),
+            lambda ids: title_facts.versions(conn, ids),
             lambda ids: relation_store.relations_with_versions(conn, ids),
         )

@@ -170,26 +170,31 @@ def upsert_listed(conn: Connection, listed: ListedTitle) -> tuple[int, bool]:
 def record_relations(
     conn: Connection, item_id: int, kind: str, related: Sequence[tuple[int, int]]
 ) -> int:
-    """Make the item's `kind` relations exactly `related` ((related item id, position) pairs).
+    """Make the item's `kind` relations exactly `related` ((related item id, position) pairs;
+    a title listed twice keeps its first place).
 
     Unchanged pairs are not written, so recording the same list again changes nothing; titles
-    TMDB no longer lists are dropped. The number of rows written or removed.
+    TMDB no longer lists are dropped. One statement each way: every statement on item_relations
+    stamps the title's row (schema.sql). The number of rows written or removed.
     """
-    pairs = [(other, position) for other, position in related if other != item_id]
-    written = 0
-    for other, position in pairs:
-        row = conn.execute(
-            "INSERT INTO item_relations (item_id, related_item_id, kind, position) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (item_id, related_item_id, kind) DO UPDATE "
-            "SET position = EXCLUDED.position, recorded_at = now() "
-            "WHERE item_relations.position <> EXCLUDED.position RETURNING item_id",
-            (item_id, other, kind, position),
-        ).fetchone()
-        written += row is not None
+    places: dict[int, int] = {}
+    for other, position in related:
+        if other != item_id:
+            places.setdefault(other, position)
+    ids = sorted(places)
+    written = conn.execute(
+        "INSERT INTO item_relations (item_id, related_item_id, kind, position) "
+        "SELECT %s, r.id, %s, r.position "
+        "FROM unnest(%s::bigint[], %s::integer[]) AS r(id, position) "
+        "ON CONFLICT (item_id, related_item_id, kind) DO UPDATE "
+        "SET position = EXCLUDED.position, recorded_at = now() "
+        "WHERE item_relations.position <> EXCLUDED.position",
+        (item_id, kind, ids, [places[i] for i in ids]),
+    ).rowcount
     removed = conn.execute(
         "DELETE FROM item_relations WHERE item_id = %s AND kind = %s "
-        "AND NOT (related_item_id = ANY(%s))",
-        (item_id, kind, [other for other, _ in pairs]),
+        "AND NOT (related_item_id = ANY(%s::bigint[]))",
+        (item_id, kind, ids),
     ).rowcount
     return written + removed
 
