@@ -13,7 +13,6 @@ from recommendarr.shared.domain.grab import (
     RelatedTo,
     TitleRelations,
     candidate_pool,
-    members,
     relation_strengths,
     seed_weights,
     seeds_of,
@@ -127,13 +126,3 @@ def test_related_to_is_one_entry_per_seed_strongest_first_then_by_title() -> Non
     assert entries[0].strength == pytest.approx(1 / 1.2)
     assert related_to.titles(10, 2) == ("Heat", "Zodiac")
     assert related_to.of(11) == () and related_to.titles(11, 2) == ()
-
-
-def test_members_of_a_sorted_set() -> None:
-    assert members(np.array([5, 1, 9, 4]), np.array([1, 4, 6])).tolist() == [
-        False,
-        True,
-        False,
-        True,
-    ]
-    assert members(np.array([3]), np.zeros(0, dtype=np.int64)).tolist() == [False]

@@ -163,16 +163,6 @@ class Links:
         )
 
 
-def members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """Which of ``values`` are in ``sorted_set`` (sorted, unique): a binary search each, where
-    np.isin would sort both."""
-    if not len(sorted_set):
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    found: np.ndarray = sorted_set[at] == values
-    return found
-
-
 def concatenated(parts: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 

@@ -35,7 +35,6 @@ from recommendarr.shared.domain.grab import (
     Links,
     RelatedTo,
     candidate_pool,
-    members,
     seeds_of,
 )
 from recommendarr.shared.domain.taste import TitleHistory
@@ -83,15 +82,15 @@ def grab_pool(
     ``titles``: the user's visible history, by item id."""
     seeds = seeds_of(titles.values())
     # What is on the server or was seen goes before anything is weighed or asked of the database.
-    seen = np.sort(np.fromiter(titles, dtype=np.int64, count=len(titles)))
+    seen = np.fromiter(titles, dtype=np.int64, count=len(titles))
     links = Links.of(seeds, cached.relations(conn, seeds.item_ids.tolist()))
-    links = links.where(~members(links.related, library.titles) & ~members(links.related, seen))
+    links = links.where(~np.isin(links.related, library.titles) & ~np.isin(links.related, seen))
     trending_ids, trending_positions = latest_trending(conn)
-    offered = ~members(trending_ids, library.titles) & ~members(trending_ids, seen)
+    offered = ~np.isin(trending_ids, library.titles) & ~np.isin(trending_ids, seen)
     pool = candidate_pool(links, trending_ids[offered], trending_positions[offered])
     chosen, tv, averages, counts = eligible_strongest(conn, user_id, pool.item_ids, limit)
     # Only the kept candidates' relations are ever asked for (related_to).
-    kept = links.where(members(links.related, np.sort(pool.item_ids[chosen])))
+    kept = links.where(np.isin(links.related, pool.item_ids[chosen]))
     return GrabPool(
         item_ids=pool.item_ids[chosen],
         tv=tv,
@@ -163,7 +162,7 @@ def eligible_strongest(
             continue
         ids = np.array(row[0], dtype=np.int64)
         by_id = np.argsort(ids)
-        places = np.flatnonzero(members(asked, ids[by_id]))
+        places = np.flatnonzero(np.isin(asked, ids))
         rows = by_id[np.searchsorted(ids[by_id], asked[places])]
         parts.append(
             (
