@@ -29,6 +29,10 @@ class VersionedCache(Generic[Key, Version, Value]):
         self._capacity = capacity
         # key -> [version or None when absent, value or None when absent, stamp last checked]
         self._entries: OrderedDict[Key, list[object]] = OrderedDict()
+        # The stamp entries were last checked under, one object for all of them: a ranking
+        # checks thousands of entries, and telling the same stamp by identity is cheaper than
+        # comparing its fields each time.
+        self._stamp: Stamp | None = None
 
     def read(
         self,
@@ -40,6 +44,7 @@ class VersionedCache(Generic[Key, Version, Value]):
         """The values of those keys that have one: served from memory where the stamp or the
         version says nothing changed. ``read_versions`` gives the current versions of the keys
         it is passed (the keys without a row left out), ``fetch`` their versions and values."""
+        stamp = self._shared(stamp)
         found, unchecked = self._checked(keys, stamp)
         if unchecked:
             versions = read_versions(unchecked)
@@ -51,16 +56,24 @@ class VersionedCache(Generic[Key, Version, Value]):
                 self._remember(fetched, stamp)
         return found
 
+    def _shared(self, stamp: Stamp) -> Stamp:
+        """``stamp``, as the one object every entry checked under it holds."""
+        with self._lock:
+            if self._stamp is None or self._stamp != stamp:
+                self._stamp = stamp
+            return self._stamp
+
     def _checked(self, keys: Iterable[Key], stamp: Stamp) -> tuple[dict[Key, Value], list[Key]]:
         """The values (absent ones left out) of entries checked under this stamp, and the keys
         whose versions must be read."""
         found: dict[Key, Value] = {}
         unchecked: list[Key] = []
+        get, used = self._entries.get, self._entries.move_to_end
         with self._lock:
             for key in keys:
-                entry = self._entries.get(key)
-                if entry is not None and entry[2] == stamp:
-                    self._entries.move_to_end(key)
+                entry = get(key)
+                if entry is not None and (entry[2] is stamp or entry[2] == stamp):
+                    used(key)
                     if entry[1] is not None:
                         found[key] = entry[1]  # type: ignore[assignment]
                 else:
