@@ -191,7 +191,7 @@ def rank(
         rankings.replace(conn, user_id, {"tonight": (tonight, len(state.pool))}, digest)
         return coverage
     server = fitted[1]
-    tonight, scored = rank_tonight(conn, state, server, dim, cached)
+    tonight, scored, everyone = rank_tonight(conn, state, server, dim, cached)
     rediscover = rank_rediscover(conn, state, server, dim, cached)
     grab, considered = rank_grab(conn, state, server, dim, cached)
     lists = {
@@ -201,6 +201,7 @@ def rank(
     }
     rankings.replace(conn, user_id, lists, digest)
     rankings.replace_candidate_scores(conn, user_id, scored)
+    rankings.replace_candidate_happiness(conn, user_id, *everyone)
     return coverage
 
 
@@ -299,27 +300,35 @@ def rank_tonight(
     server: ServerModel,
     dim: int,
     cached: CachedTitles,
-) -> tuple[list[Pick], list[tuple[int, float, float, str]]]:
-    """The tonight list, and the scored candidates group night and shuffle read."""
+) -> tuple[list[Pick], list[tuple[int, float, float, str]], tuple[np.ndarray, np.ndarray]]:
+    """The tonight list, the refined candidates shuffle and group night read, and the user's
+    happiness for every title of the pool (item ids ascending) that group night ranks by."""
     allowed = state.pool.item_ids[state.pool.allowed]
     picks: list[Pick] = []
     happiness: dict[int, float] = {}
+    pool_ids: list[np.ndarray] = []
+    pool_happiness: list[np.ndarray] = []
     for domain, item_ids in state.pool.by_domain().items():
         history = domain_history(state, domain)
         scores = opinion_of(state, server, domain).pool(item_ids)
+        everyone = pick_rules.pool_happiness(scores.blended)
+        pool_ids.append(item_ids)
+        pool_happiness.append(everyone)
         top = pick_rules.top_positions(scores.blended, REFINE)
         # Titles the user asked for anyway are refined wherever the model put them.
         asked = np.flatnonzero(np.isin(item_ids, allowed))
         top = np.concatenate([top, np.setdiff1d(asked, top).astype(top.dtype)])
-        happy = pick_rules.happiness(scores.blended, top)
-        happiness.update(zip(item_ids[top].tolist(), happy.tolist(), strict=True))
+        happiness.update(zip(item_ids[top].tolist(), everyone[top].tolist(), strict=True))
         picks += refine_domain(conn, state, domain, scores, top, history, dim, cached)
     picks.sort(key=lambda p: -p.score)
     scored = [
         (p.item_id, p.score, round(happiness[p.item_id], 4), p.explanation)
         for p in picks[:SCORED_CANDIDATES]
     ]
-    return picks[:KEEP], scored
+    ids = np.concatenate(pool_ids) if pool_ids else np.zeros(0, dtype=np.int64)
+    values = np.concatenate(pool_happiness) if pool_happiness else np.zeros(0)
+    order = np.argsort(ids, kind="stable")
+    return picks[:KEEP], scored, (ids[order], values[order])
 
 
 def refine_domain(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommendarr.shared.domain.picks import happiness, top_positions
+from recommendarr.shared.domain.picks import pool_happiness, top_positions
 
 
 def pools() -> list[np.ndarray]:
@@ -30,9 +30,11 @@ def test_top_positions_are_the_head_of_a_stable_descending_sort(
 
 
 @pytest.mark.parametrize("scores", pools())
-def test_happiness_is_the_rank_of_a_stable_sort_as_a_percentile(scores: np.ndarray) -> None:
-    ranks = np.empty(scores.size, dtype=np.int64)
-    ranks[np.argsort(scores, kind="stable")] = np.arange(scores.size)
-    positions = np.arange(scores.size)[::3]
+def test_happiness_is_the_share_of_the_pool_at_or_below_a_score(scores: np.ndarray) -> None:
+    """Counted the long way: the scores below it, and equal ones earlier in the pool."""
+    expected = [
+        ((scores < value).sum() + (scores[:n] == value).sum() + 1) / scores.size
+        for n, value in enumerate(scores)
+    ]
 
-    np.testing.assert_allclose(happiness(scores, positions), (ranks[positions] + 1) / scores.size)
+    np.testing.assert_allclose(pool_happiness(scores), expected)

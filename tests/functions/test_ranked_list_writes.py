@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from recommendarr.shared import db
@@ -91,10 +92,11 @@ def test_removing_a_user_removes_their_lists(conn: db.Connection) -> None:
     for someone in (user_id, other):
         rankings.replace(conn, someone, {"tonight": ([pick(ids[0], 1.0)], 1)}, "a")
         rankings.replace_candidate_scores(conn, someone, [(ids[0], 1.0, 1.0, "a")])
+        rankings.replace_candidate_happiness(conn, someone, np.array([ids[0]]), np.array([1.0]))
 
     conn.execute("DELETE FROM users WHERE id = %s", (user_id,))
 
-    for table in ("recommendations", "candidate_scores"):
+    for table in ("recommendations", "candidate_scores", "candidate_happiness"):
         left = conn.execute(f"SELECT DISTINCT user_id FROM {table}").fetchall()
         assert [r["user_id"] for r in left] == [other]
 

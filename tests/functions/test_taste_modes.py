@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
 from recommendarr.functions.embed_item import embed_item
 from recommendarr.functions.fit_taste_model import fit_taste_model
 from recommendarr.functions.on_watch_event import on_watch_event
@@ -71,6 +73,34 @@ def test_candidate_scores_hold_every_unseen_visible_title_with_its_happiness(
     ).fetchall()
     assert [r["title"] for r in rows] == titles(conn, user_id, "tonight")
     assert all(0 < r["happiness"] <= 1 and r["reason"] for r in rows)
+
+
+def test_happiness_is_kept_for_every_title_of_the_pool(conn: db.Connection) -> None:
+    """Group night reads it for titles beyond the few hundred refined: the whole pool, in
+    the same percentiles as the refined ones."""
+    user_id = nolan_fan(conn)
+    row = conn.execute(
+        "SELECT item_ids, happiness FROM candidate_happiness WHERE user_id = %s", (user_id,)
+    ).fetchone()
+    assert row is not None
+    ids = np.frombuffer(row["item_ids"], dtype="<i8")
+    happiness = np.frombuffer(row["happiness"], dtype="<f4")
+    unseen = conn.execute(
+        "SELECT DISTINCT li.item_id FROM library_items li JOIN user_library_access a "
+        "ON a.library_id = li.library_id AND a.user_id = %s WHERE NOT EXISTS "
+        "(SELECT 1 FROM watch_events w WHERE w.user_id = %s AND w.item_id = li.item_id) "
+        "ORDER BY 1",
+        (user_id, user_id),
+    ).fetchall()
+    assert ids.tolist() == [r["item_id"] for r in unseen]
+    assert sorted(np.round(happiness * len(ids)).astype(int).tolist()) == list(
+        range(1, len(ids) + 1)
+    )
+    refined = conn.execute(
+        "SELECT item_id, happiness FROM candidate_scores WHERE user_id = %s", (user_id,)
+    ).fetchall()
+    by_id = dict(zip(ids.tolist(), happiness.tolist(), strict=True))
+    assert all(abs(by_id[r["item_id"]] - r["happiness"]) < 1e-4 for r in refined)
 
 
 def test_rediscover_offers_what_was_finished_long_ago(conn: db.Connection) -> None:

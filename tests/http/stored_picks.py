@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from psycopg.types.json import Json
 
 from recommendarr.shared import db
 from recommendarr.shared.domain.item_text import ItemFacts
-from recommendarr.shared.store import items, libraries
+from recommendarr.shared.store import items, libraries, rankings
 from tests.helpers import SERVER_ID
 
 
@@ -60,10 +61,29 @@ def store_run(conn: db.Connection, user_id: int, mode: str, total: int) -> None:
 def store_candidate(
     conn: db.Connection, user_id: int, item_id: int, happiness: float, reason: str = ""
 ) -> None:
+    """A refined candidate, with its happiness in the user's whole-pool row too."""
     conn.execute(
         "INSERT INTO candidate_scores (user_id, item_id, score, happiness, reason) "
         "VALUES (%s, %s, %s, %s, %s)",
         (user_id, item_id, happiness, happiness, reason or f"reason {item_id} for {user_id}"),
+    )
+    store_happiness(conn, user_id, {item_id: happiness})
+
+
+def store_happiness(conn: db.Connection, user_id: int, happiness: dict[int, float]) -> None:
+    """Titles added to (or changed in) the user's whole-pool happiness row."""
+    row = conn.execute(
+        "SELECT item_ids, happiness FROM candidate_happiness WHERE user_id = %s", (user_id,)
+    ).fetchone()
+    current: dict[int, float] = {}
+    if row is not None:
+        ids = np.frombuffer(row["item_ids"], dtype="<i8").tolist()
+        values = np.frombuffer(row["happiness"], dtype="<f4").tolist()
+        current = dict(zip(ids, values, strict=True))
+    current.update(happiness)
+    ordered = sorted(current)
+    rankings.replace_candidate_happiness(
+        conn, user_id, np.array(ordered), np.array([current[i] for i in ordered])
     )
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
 from recommendarr.http.schemas import GroupPicks
 from recommendarr.shared import db
-from recommendarr.shared.store import secrets
+from recommendarr.shared.domain.taste import TasteProfile
+from recommendarr.shared.store import profiles, rankings, secrets
 from tests.conftest import admin_headers
 from tests.helpers import add_user, seed_library
-from tests.http.stored_picks import item_ids, store_candidate, titles
+from tests.http.stored_picks import item_ids, store_candidate, store_happiness, titles
 
 # title -> happiness of (alice, bob, carol); None: not a candidate for that member.
 HAPPINESS: dict[str, tuple[float | None, float | None, float | None]] = {
@@ -106,14 +108,10 @@ def test_nothing_for_everyone_is_an_empty_list_with_a_message(
     client: TestClient, conn: db.Connection, room: dict[str, Any]
 ) -> None:
     alice, _, carol = room["users"]
-    conn.execute(
-        "DELETE FROM candidate_scores WHERE user_id = %s AND item_id <> %s",
-        (carol, room["ids"]["Finding Nemo"]),
-    )
-    conn.execute(
-        "INSERT INTO candidate_scores (user_id, item_id, score, happiness, reason) "
-        "VALUES (%s, %s, 0, 0.1, 'x')",
-        (carol, room["ids"]["Inception"]),
+    # Carol may be offered only Inception now, which Alice may not.
+    conn.execute("DELETE FROM candidate_scores WHERE user_id = %s", (carol,))
+    rankings.replace_candidate_happiness(
+        conn, carol, np.array([room["ids"]["Inception"]]), np.array([0.1])
     )
     conn.commit()
     body = group(client, [alice, carol])
@@ -168,3 +166,29 @@ def test_bad_parameters_are_422(
     assert response.status_code == 422, response.text
     named = "'users'" if limit is None else "'limit'"
     assert named in response.json()["error"]["message"]
+
+
+def test_a_title_none_of_them_had_among_their_refined_picks(
+    client: TestClient, conn: db.Connection, room: dict[str, Any]
+) -> None:
+    """On a big library people of unlike taste share few of their few hundred refined picks;
+    their happiness for the whole pool still finds what suits them all, and a member without
+    a reason of their own for it gets one from their profile."""
+    alice, bob, carol = room["users"]
+    inception = room["ids"]["Inception"]
+    for user_id in (alice, bob, carol):
+        store_happiness(conn, user_id, {inception: 0.8})
+    profiles.save(
+        conn,
+        alice,
+        TasteProfile("movies", None, None, genre_weights={"Science Fiction": 0.9}),
+        "m",
+        "h",
+    )
+    conn.commit()
+    body = group(client, [alice, bob, carol], limit=1)
+    assert titles(body) == ["Inception"]  # least 0.8, above The Prestige's 0.6
+    reasons = {m["username"]: m["reason"] for m in body["items"][0]["members"]}
+    assert reasons["alice"] in ("More science fiction", "Another science fiction pick")
+    assert reasons["bob"] in ("A good fit overall", "An easy fit")  # no profile to say more
+    assert [m["happiness"] for m in body["items"][0]["members"]] == [0.8, 0.8, 0.8]

@@ -34,7 +34,7 @@ def group_night(request: Request) -> JSONResponse:
         missing = [u for u in user_ids if u not in {int(m["id"]) for m in found}]
         if missing:
             raise HTTPException(404, f"no user {missing[0]}")
-        rows = group.picks(conn, user_ids, limit)
+        rows = group.picks(conn, found, limit)
     picks = [
         GroupPick(
             rank=n,
@@ -80,7 +80,7 @@ def parse_users(raw: str | None) -> list[int]:
 
 
 def why_empty(found: list[dict[str, object]]) -> str:
-    unranked = [str(m["username"]) for m in found if not m["candidates"]]
+    unranked = [str(m["username"]) for m in found if not m["ranked"]]
     if unranked:
         verb = "has" if len(unranked) == 1 else "have"
         return (

@@ -236,20 +236,12 @@ def standardize(values: np.ndarray) -> np.ndarray:
     return standardized
 
 
-def happiness(scores: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """The percentile of each score at ``positions`` among all of ``scores``, 0 (worst) to 1
-    (best); equal scores rank by position, as a stable sort would order them."""
-    if positions.size == 0:
-        return np.zeros(0)
-    # One sort of the values (not of their indices) and a binary search per asked score: the
-    # few hundred refined titles of a twenty-thousand-title pool are all that need one.
-    ordered = np.sort(scores)
-    asked = scores[positions]
-    ranks = np.searchsorted(ordered, asked, side="left")
-    ties = np.searchsorted(ordered, asked, side="right") - ranks > 1
-    for n in np.flatnonzero(ties):
-        ranks[n] += int((scores[: positions[n]] == asked[n]).sum())
-    percentile: np.ndarray = (ranks + 1) / scores.size
+def pool_happiness(scores: np.ndarray) -> np.ndarray:
+    """The percentile of every score among all of them, 0 (worst) to 1 (best); equal scores rank
+    by position, as a stable sort orders them."""
+    order = np.argsort(scores, kind="stable")
+    percentile = np.empty(len(scores), dtype=np.float64)
+    percentile[order] = np.arange(1, len(scores) + 1) / max(len(scores), 1)
     return percentile
 
 

@@ -1,62 +1,148 @@
-"""Group night: titles that work for everyone in a room, read from their scored candidates."""
+"""Group night's reads: each member's happiness for their whole pool (candidate_happiness), the
+shortlisted titles' facts, and the reasons the members' own rankings gave (candidate_scores)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+from psycopg.rows import tuple_row
+
 from recommendarr.shared.db import Connection
+from recommendarr.shared.domain import group_night
+from recommendarr.shared.domain.group_night import GroupTitle, MemberHappiness
+from recommendarr.shared.domain.taste import TasteProfile
+from recommendarr.shared.store import profiles
+from recommendarr.shared.store.profiles import title_facts
+
+# Shortlisted per title asked for, so that titles seen or hidden since the members' rankings
+# (checked against the database, not the stored pools) leave enough behind.
+SHORTLIST_FACTOR = 4
+SHORTLIST_EXTRA = 50
 
 
 def members(conn: Connection, user_ids: list[int]) -> list[dict[str, Any]]:
-    """The listed users that exist, in the order given, with how many scored candidates each
-    has (none: their ranking has not run yet)."""
+    """The listed users that exist, in the order given, and whether each has been ranked (none:
+    their ranking has not run yet)."""
     return conn.execute(
         "SELECT u.id, u.username, "
-        "  (SELECT count(*) FROM candidate_scores c WHERE c.user_id = u.id) AS candidates "
+        "  EXISTS (SELECT 1 FROM candidate_happiness c WHERE c.user_id = u.id) AS ranked "
         "FROM users u WHERE u.id = ANY(%(users)s::bigint[]) "
         "ORDER BY array_position(%(users)s::bigint[], u.id)",
         {"users": user_ids},
     ).fetchall()
 
 
-# candidate_scores only holds titles visible to and unseen by that user, so a title every member
-# has a row for is visible to all of them. Seen and hidden are checked again here: the scores are
-# as of each member's last ranking, and someone may have watched the title since.
-# The least happy member decides (nobody sits through a film they would hate); the mean breaks
-# ties, then how well known the title is.
-PICKS_SQL = """
-WITH shared AS (
-    SELECT c.item_id, min(c.happiness) AS least, avg(c.happiness) AS mean
-    FROM candidate_scores c
-    WHERE c.user_id = ANY(%(users)s::bigint[])
-    GROUP BY c.item_id
-    HAVING count(*) = cardinality(%(users)s::bigint[])
-),
-fit AS (
-    SELECT s.item_id, s.least, s.mean, i.vote_count
-    FROM shared s JOIN items i ON i.id = s.item_id
-    WHERE NOT EXISTS (SELECT 1 FROM watch_events w
-                      WHERE w.user_id = ANY(%(users)s::bigint[]) AND w.item_id = s.item_id)
-      AND NOT EXISTS (SELECT 1 FROM feedback f
-                      WHERE f.user_id = ANY(%(users)s::bigint[]) AND f.item_id = s.item_id
-                        AND f.kind IN ('dismiss', 'hide', 'down')
-                        AND (f.until IS NULL OR f.until > now()))
-    ORDER BY s.least DESC, s.mean DESC, i.vote_count DESC NULLS LAST, s.item_id
-    LIMIT %(limit)s
-)
-SELECT i.tmdb_id, i.media_type, i.title, i.year, i.poster_path, f.least,
-       round(f.mean::numeric, 4)::float8 AS mean,
-       (SELECT json_agg(json_build_object('user_id', c.user_id, 'username', u.username,
-                                          'happiness', c.happiness, 'reason', c.reason)
-                        ORDER BY array_position(%(users)s::bigint[], c.user_id))
-        FROM candidate_scores c JOIN users u ON u.id = c.user_id
-        WHERE c.item_id = f.item_id AND c.user_id = ANY(%(users)s::bigint[])) AS members
-FROM fit f JOIN items i ON i.id = f.item_id
-ORDER BY f.least DESC, f.mean DESC, f.vote_count DESC NULLS LAST, f.item_id
-"""
+def happiness(conn: Connection, user_ids: Sequence[int]) -> list[MemberHappiness]:
+    """Each ranked member's happiness for every title of their pool, in the order given."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(
+            "SELECT user_id, item_ids, happiness FROM candidate_happiness "
+            "WHERE user_id = ANY(%(users)s::bigint[]) "
+            "ORDER BY array_position(%(users)s::bigint[], user_id)",
+            {"users": list(user_ids)},
+            binary=True,
+        ).fetchall()
+    return [
+        MemberHappiness(
+            int(r[0]),
+            np.frombuffer(r[1], dtype="<i8").astype(np.int64),
+            np.frombuffer(r[2], dtype="<f4").astype(np.float64),
+        )
+        for r in rows
+    ]
 
 
-def picks(conn: Connection, user_ids: list[int], limit: int) -> list[dict[str, Any]]:
-    """The best titles for all of `user_ids` together, best first, each with every member's
-    happiness and reason (in the order the users were given)."""
-    return conn.execute(PICKS_SQL, {"users": user_ids, "limit": limit}).fetchall()
+def titles(
+    conn: Connection, item_ids: Sequence[int], user_ids: Sequence[int]
+) -> dict[int, tuple[GroupTitle, str]]:
+    """Those titles no member has watched, dismissed, hidden or voted down since their ranking,
+    with their library's domain (movies, tv or anime)."""
+    rows = conn.execute(
+        'SELECT i.id, i.tmdb_id, i.media_type, i.title, i.genres, i.directors, i."cast", '
+        "i.year, i.poster_path, i.vote_count, "
+        "  coalesce((SELECT l.domain FROM library_items li "
+        "   JOIN libraries l ON l.id = li.library_id "
+        "   WHERE li.item_id = i.id ORDER BY l.domain LIMIT 1), 'movies') AS domain "
+        "FROM items i WHERE i.id = ANY(%(items)s::bigint[]) "
+        "AND NOT EXISTS (SELECT 1 FROM watch_events w "
+        "  WHERE w.user_id = ANY(%(users)s::bigint[]) AND w.item_id = i.id) "
+        "AND NOT EXISTS (SELECT 1 FROM feedback f "
+        "  WHERE f.user_id = ANY(%(users)s::bigint[]) AND f.item_id = i.id "
+        "  AND f.kind IN ('dismiss', 'hide', 'down') AND (f.until IS NULL OR f.until > now()))",
+        {"items": list(item_ids), "users": list(user_ids)},
+    ).fetchall()
+    return {
+        int(r["id"]): (
+            GroupTitle(
+                item_id=int(r["id"]),
+                facts=title_facts(r),
+                year=r["year"],
+                poster_path=r["poster_path"],
+                vote_count=r["vote_count"],
+            ),
+            str(r["domain"]),
+        )
+        for r in rows
+    }
+
+
+def stored_reasons(
+    conn: Connection, user_ids: Sequence[int], item_ids: Sequence[int]
+) -> dict[tuple[int, int], str]:
+    """The reasons the members' rankings gave for those of the titles they refined."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(
+            "SELECT user_id, item_id, reason FROM candidate_scores "
+            "WHERE user_id = ANY(%s::bigint[]) AND item_id = ANY(%s::bigint[])",
+            (list(user_ids), list(item_ids)),
+        ).fetchall()
+    return {(int(r[0]), int(r[1])): str(r[2]) for r in rows}
+
+
+def picks(conn: Connection, found: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The best titles for all of ``found`` (members() rows) together, best first, each with
+    every member's happiness and reason (in the members' order)."""
+    user_ids = [int(m["id"]) for m in found]
+    members_happiness = happiness(conn, user_ids)
+    if len(members_happiness) < len(user_ids):
+        return []
+    shared = group_night.shortlist(members_happiness, limit * SHORTLIST_FACTOR + SHORTLIST_EXTRA)
+    offered = titles(conn, [s.item_id for s in shared], user_ids)
+    chosen = group_night.best_first(
+        shared, {item_id: title for item_id, (title, _) in offered.items()}, limit
+    )
+    reasons = stored_reasons(conn, user_ids, [s.item_id for s, _ in chosen])
+    taste: dict[int, list[TasteProfile]] = {}
+    answer = []
+    for entry, title in chosen:
+        entries = []
+        for member, happy in zip(found, entry.each, strict=True):
+            user_id = int(member["id"])
+            stored = reasons.get((user_id, entry.item_id))
+            if stored is None and user_id not in taste:
+                taste[user_id] = profiles.load(conn, user_id)
+            domain = offered[entry.item_id][1]
+            profile = next((p for p in taste.get(user_id, []) if p.domain == domain), None)
+            entries.append(
+                {
+                    "user_id": user_id,
+                    "username": member["username"],
+                    "happiness": round(happy, 4),
+                    "reason": group_night.member_reason(stored, title.facts, profile),
+                }
+            )
+        answer.append(
+            {
+                "tmdb_id": title.facts.tmdb_id,
+                "media_type": title.facts.media_type,
+                "title": title.facts.title,
+                "year": title.year,
+                "poster_path": title.poster_path,
+                "least": round(entry.least, 4),
+                "mean": round(entry.mean, 4),
+                "members": entries,
+            }
+        )
+    return answer

@@ -124,6 +124,23 @@ def replace(
     )
 
 
+def replace_candidate_happiness(
+    conn: Connection, user_id: int, item_ids: np.ndarray, happiness: np.ndarray
+) -> None:
+    """The user's happiness for every title of their pool (item ids ascending), packed as
+    schema.sql describes: one row, whatever the size of the library."""
+    conn.execute(
+        "INSERT INTO candidate_happiness (user_id, item_ids, happiness) VALUES (%s, %s, %s) "
+        "ON CONFLICT (user_id) DO UPDATE SET item_ids = EXCLUDED.item_ids, "
+        "happiness = EXCLUDED.happiness, generated_at = now()",
+        (
+            user_id,
+            np.asarray(item_ids, dtype="<i8").tobytes(),
+            np.asarray(happiness, dtype="<f4").tobytes(),
+        ),
+    )
+
+
 def mark_current(conn: Connection, user_id: int) -> None:
     """Record that the user's stored lists reflect their newest profile build: a rebuild that
     changes nothing a ranking reads leaves the lists as they are, but not stale."""
