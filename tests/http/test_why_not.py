@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
@@ -12,7 +13,7 @@ from recommendarr.functions.embed_item import embed_item
 from recommendarr.shared import db
 from recommendarr.shared.domain.taste import build_profile, summarize_titles
 from recommendarr.shared.resources import Resources
-from recommendarr.shared.store import events, items, profiles, secrets
+from recommendarr.shared.store import events, items, profiles, rankings, secrets
 from tests.conftest import admin_headers
 from tests.helpers import FACTS, add_user, seed_library
 
@@ -111,6 +112,23 @@ def test_a_neighbour_of_the_abandoned_title(
     assert found["happiness"]["value"] == pytest.approx(0.08)
     assert found["happiness"]["text"].startswith("Predicted happiness 0.08: below 92%")
     assert "content_similarity" in found
+
+
+def test_a_title_the_ranking_did_not_refine_has_its_happiness_in_the_whole_pool(
+    client: TestClient, conn: db.Connection, maya: User
+) -> None:
+    user_id, ids, _ = maya
+    pool = sorted({ids[12]: 0.62, ids[1124]: 0.3}.items())
+    rankings.replace_candidate_happiness(
+        conn, user_id, np.array([i for i, _ in pool]), np.array([h for _, h in pool])
+    )
+    conn.commit()
+    found = signals(ask(client, maya, "movie", 12))["happiness"]
+    assert found["value"] == pytest.approx(0.62)
+    assert found["text"] == (
+        "Predicted happiness 0.62: above 62% of the titles you could be offered, but not high "
+        "enough for your current picks"
+    )
 
 
 def test_a_title_in_a_library_the_user_cannot_see(client: TestClient, maya: User) -> None:

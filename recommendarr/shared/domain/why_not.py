@@ -54,7 +54,7 @@ class FeedbackFact:
 
 @dataclass(frozen=True)
 class CandidateScore:
-    score: float
+    score: float | None  # None: among the user's candidates, but not one their ranking refined
     happiness: float
 
 
@@ -406,7 +406,7 @@ def score_signals(inputs: WhyNotInputs, history: TitleHistory | None) -> list[Si
         Signal(
             "not_scored",
             0.0,
-            f"Not among the {inputs.scored_candidates} titles scored for you: it scored lower, "
-            "or arrived after your last ranking",
+            f"Not among the {inputs.scored_candidates} titles scored for you: it arrived after "
+            "your last ranking",
         )
     ]

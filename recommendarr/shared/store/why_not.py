@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from recommendarr.shared.db import Connection
 from recommendarr.shared.domain.adjustments import title_key
 from recommendarr.shared.domain.taste import summarize_titles
@@ -36,16 +38,44 @@ def visible_domain(conn: Connection, user_id: int, item_id: int) -> str | None:
 
 
 def candidate_score(conn: Connection, user_id: int, item_id: int) -> CandidateScore | None:
+    """The title's score when the user's last ranking refined it; otherwise its happiness
+    among everything they could be offered (no score), when it was one of those."""
     row = conn.execute(
         "SELECT score, happiness FROM candidate_scores WHERE user_id = %s AND item_id = %s",
         (user_id, item_id),
     ).fetchone()
-    return None if row is None else CandidateScore(float(row["score"]), float(row["happiness"]))
+    if row is not None:
+        return CandidateScore(float(row["score"]), float(row["happiness"]))
+    pool = pool_happiness(conn, user_id)
+    if pool is None:
+        return None
+    ids, happiness = pool
+    at = int(ids.searchsorted(item_id))
+    if at == len(ids) or ids[at] != item_id:
+        return None
+    return CandidateScore(None, round(float(happiness[at]), 4))
+
+
+def pool_happiness(conn: Connection, user_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The user's happiness for every title of their pool at their last ranking."""
+    row = conn.execute(
+        "SELECT item_ids, happiness FROM candidate_happiness WHERE user_id = %s",
+        (user_id,),
+        binary=True,
+    ).fetchone()
+    if row is None:
+        return None
+    return (
+        np.frombuffer(row["item_ids"], dtype="<i8"),
+        np.frombuffer(row["happiness"], dtype="<f4"),
+    )
 
 
 def scored_count(conn: Connection, user_id: int) -> int:
+    """How many titles the user's last ranking scored: their whole pool."""
     row = conn.execute(
-        "SELECT count(*) AS n FROM candidate_scores WHERE user_id = %s", (user_id,)
+        "SELECT length(item_ids) / 8 AS n FROM candidate_happiness WHERE user_id = %s",
+        (user_id,),
     ).fetchone()
     return 0 if row is None else int(row["n"])
 
