@@ -14,32 +14,19 @@ from collections.abc import Iterable
 
 from recommendarr.shared.db import Connection
 from recommendarr.shared.domain.grab import TitleRelations
-from recommendarr.shared.store import change_logs, title_facts
 from recommendarr.shared.store import relations as relation_store
 from recommendarr.shared.store.change_logs import Stamp
-from recommendarr.shared.store.relations import RelationsVersion
-from recommendarr.shared.versioned_cache import VersionedCache
+from recommendarr.shared.title_row_cache import TitleRowCache
 
 DEFAULT_CAPACITY = 20_000
 
 
 class RelationCache:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self._entries: VersionedCache[int, RelationsVersion, TitleRelations] = VersionedCache(
-            capacity
-        )
+        self._entries = TitleRowCache(capacity, relation_store.relations_with_versions)
 
     def relations(
         self, conn: Connection, item_ids: Iterable[int], stamp: Stamp | None = None
     ) -> dict[int, TitleRelations]:
-        """The relations of those titles that exist (empty for a title without any).
-        ``stamp``: the title_changes stamp read at the start of the caller's work (read here
-        when not given)."""
-        if stamp is None:
-            stamp = change_logs.stamp(conn, "title_changes")
-        return self._entries.read(
-            item_ids,
-            stamp,
-            lambda ids: title_facts.versions(conn, ids),
-            lambda ids: relation_store.relations_with_versions(conn, ids),
-        )
+        """The relations of those titles that exist (empty for a title without any)."""
+        return self._entries.read(conn, item_ids, stamp)
