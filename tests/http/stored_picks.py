@@ -72,14 +72,10 @@ def store_candidate(
 
 def store_happiness(conn: db.Connection, user_id: int, happiness: dict[int, float]) -> None:
     """Titles added to (or changed in) the user's whole-pool happiness row."""
-    row = conn.execute(
-        "SELECT item_ids, happiness FROM candidate_happiness WHERE user_id = %s", (user_id,)
-    ).fetchone()
-    current: dict[int, float] = {}
-    if row is not None:
-        ids = np.frombuffer(row["item_ids"], dtype="<i8").tolist()
-        values = np.frombuffer(row["happiness"], dtype="<f4").tolist()
-        current = dict(zip(ids, values, strict=True))
+    ids, values = rankings.candidate_happiness(conn, [user_id]).get(
+        user_id, (np.zeros(0), np.zeros(0))
+    )
+    current = dict(zip(ids.tolist(), values.tolist(), strict=True))
     current.update(happiness)
     ordered = sorted(current)
     rankings.replace_candidate_happiness(

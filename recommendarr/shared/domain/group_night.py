@@ -68,6 +68,7 @@ class GroupTitle:
 
     item_id: int
     facts: TitleFacts
+    domain: str  # its library's: movies, tv or anime
     year: int | None
     poster_path: str | None
     vote_count: int | None

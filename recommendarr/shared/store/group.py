@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from psycopg.rows import tuple_row
 
 from recommendarr.shared.db import Connection
 from recommendarr.shared.domain import group_night
 from recommendarr.shared.domain.group_night import GroupTitle, MemberHappiness
 from recommendarr.shared.domain.taste import TasteProfile
-from recommendarr.shared.store import profiles
+from recommendarr.shared.store import profiles, rankings
 from recommendarr.shared.store.profiles import title_facts
 
 # Shortlisted per title asked for, so that titles seen or hidden since the members' rankings
@@ -36,29 +35,15 @@ def members(conn: Connection, user_ids: list[int]) -> list[dict[str, Any]]:
 
 def happiness(conn: Connection, user_ids: Sequence[int]) -> list[MemberHappiness]:
     """Each ranked member's happiness for every title of their pool, in the order given."""
-    with conn.cursor(row_factory=tuple_row) as cur:
-        rows = cur.execute(
-            "SELECT user_id, item_ids, happiness FROM candidate_happiness "
-            "WHERE user_id = ANY(%(users)s::bigint[]) "
-            "ORDER BY array_position(%(users)s::bigint[], user_id)",
-            {"users": list(user_ids)},
-            binary=True,
-        ).fetchall()
-    return [
-        MemberHappiness(
-            int(r[0]),
-            np.frombuffer(r[1], dtype="<i8").astype(np.int64),
-            np.frombuffer(r[2], dtype="<f4").astype(np.float64),
-        )
-        for r in rows
-    ]
+    stored = rankings.candidate_happiness(conn, user_ids)
+    return [MemberHappiness(u, *stored[u]) for u in user_ids if u in stored]
 
 
 def titles(
     conn: Connection, item_ids: Sequence[int], user_ids: Sequence[int]
-) -> dict[int, tuple[GroupTitle, str]]:
-    """Those titles no member has watched, dismissed, hidden or voted down since their ranking,
-    with their library's domain (movies, tv or anime)."""
+) -> dict[int, GroupTitle]:
+    """Those titles no member has watched, dismissed, hidden or voted down since their
+    ranking."""
     rows = conn.execute(
         'SELECT i.id, i.tmdb_id, i.media_type, i.title, i.genres, i.directors, i."cast", '
         "i.year, i.poster_path, i.vote_count, "
@@ -74,15 +59,13 @@ def titles(
         {"items": list(item_ids), "users": list(user_ids)},
     ).fetchall()
     return {
-        int(r["id"]): (
-            GroupTitle(
-                item_id=int(r["id"]),
-                facts=title_facts(r),
-                year=r["year"],
-                poster_path=r["poster_path"],
-                vote_count=r["vote_count"],
-            ),
-            str(r["domain"]),
+        int(r["id"]): GroupTitle(
+            item_id=int(r["id"]),
+            facts=title_facts(r),
+            domain=str(r["domain"]),
+            year=r["year"],
+            poster_path=r["poster_path"],
+            vote_count=r["vote_count"],
         )
         for r in rows
     }
@@ -109,9 +92,8 @@ def picks(conn: Connection, found: Sequence[dict[str, Any]], limit: int) -> list
     if len(members_happiness) < len(user_ids):
         return []
     shared = group_night.shortlist(members_happiness, limit * SHORTLIST_FACTOR + SHORTLIST_EXTRA)
-    offered = titles(conn, [s.item_id for s in shared], user_ids)
     chosen = group_night.best_first(
-        shared, {item_id: title for item_id, (title, _) in offered.items()}, limit
+        shared, titles(conn, [s.item_id for s in shared], user_ids), limit
     )
     reasons = stored_reasons(conn, user_ids, [s.item_id for s, _ in chosen])
     taste: dict[int, list[TasteProfile]] = {}
@@ -123,8 +105,7 @@ def picks(conn: Connection, found: Sequence[dict[str, Any]], limit: int) -> list
             stored = reasons.get((user_id, entry.item_id))
             if stored is None and user_id not in taste:
                 taste[user_id] = profiles.load(conn, user_id)
-            domain = offered[entry.item_id][1]
-            profile = next((p for p in taste.get(user_id, []) if p.domain == domain), None)
+            profile = next((p for p in taste.get(user_id, []) if p.domain == title.domain), None)
             entries.append(
                 {
                     "user_id": user_id,

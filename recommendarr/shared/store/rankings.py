@@ -141,6 +141,27 @@ def replace_candidate_happiness(
     )
 
 
+def candidate_happiness(
+    conn: Connection, user_ids: Sequence[int]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Each of those users' happiness for every title of their pool at their last ranking:
+    (item ids ascending, happiness), for the users that have been ranked."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(
+            "SELECT user_id, item_ids, happiness FROM candidate_happiness "
+            "WHERE user_id = ANY(%s::bigint[])",
+            (list(user_ids),),
+            binary=True,
+        ).fetchall()
+    return {
+        int(r[0]): (
+            np.frombuffer(r[1], dtype="<i8").astype(np.int64),
+            np.frombuffer(r[2], dtype="<f4").astype(np.float64),
+        )
+        for r in rows
+    }
+
+
 def mark_current(conn: Connection, user_id: int) -> None:
     """Record that the user's stored lists reflect their newest profile build: a rebuild that
     changes nothing a ranking reads leaves the lists as they are, but not stale."""

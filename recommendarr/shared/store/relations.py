@@ -16,12 +16,10 @@ from psycopg.rows import tuple_row
 from recommendarr.shared.db import Connection, number_array
 from recommendarr.shared.domain.grab import TitleRelations
 
-RelationsVersion = int
-
 
 def relations_with_versions(
     conn: Connection, item_ids: Sequence[int]
-) -> dict[int, tuple[RelationsVersion, TitleRelations]]:
+) -> dict[int, tuple[int, TitleRelations]]:
     """Every existing title asked for, with its relations (none: empty arrays)."""
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
 from recommendarr.shared.db import Connection
 from recommendarr.shared.domain.adjustments import title_key
 from recommendarr.shared.domain.taste import summarize_titles
 from recommendarr.shared.domain.why_not import CandidateScore, WhyNotInputs
-from recommendarr.shared.store import events, feedback, overrides, profiles
+from recommendarr.shared.store import events, feedback, overrides, profiles, rankings
 
 MODE = "tonight"
 
@@ -46,7 +44,7 @@ def candidate_score(conn: Connection, user_id: int, item_id: int) -> CandidateSc
     ).fetchone()
     if row is not None:
         return CandidateScore(float(row["score"]), float(row["happiness"]))
-    pool = pool_happiness(conn, user_id)
+    pool = rankings.candidate_happiness(conn, [user_id]).get(user_id)
     if pool is None:
         return None
     ids, happiness = pool
@@ -54,21 +52,6 @@ def candidate_score(conn: Connection, user_id: int, item_id: int) -> CandidateSc
     if at == len(ids) or ids[at] != item_id:
         return None
     return CandidateScore(None, round(float(happiness[at]), 4))
-
-
-def pool_happiness(conn: Connection, user_id: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The user's happiness for every title of their pool at their last ranking."""
-    row = conn.execute(
-        "SELECT item_ids, happiness FROM candidate_happiness WHERE user_id = %s",
-        (user_id,),
-        binary=True,
-    ).fetchone()
-    if row is None:
-        return None
-    return (
-        np.frombuffer(row["item_ids"], dtype="<i8"),
-        np.frombuffer(row["happiness"], dtype="<f4"),
-    )
 
 
 def scored_count(conn: Connection, user_id: int) -> int:
