@@ -81,9 +81,10 @@ def grab_pool(
     """At most `limit` candidates, highest priority first (domain.grab.candidate_pool).
     ``titles``: the user's visible history, by item id."""
     seeds = seeds_of(titles.values())
+    seed_ids = seeds.item_ids.tolist()
     # What is on the server or was seen goes before anything is weighed or asked of the database.
     seen = np.fromiter(titles, dtype=np.int64, count=len(titles))
-    links = Links.of(seeds, cached.relations(conn, seeds.item_ids.tolist()))
+    links = Links.of(seeds, cached.relations(conn, seed_ids))
     links = links.where(~np.isin(links.related, library.titles) & ~np.isin(links.related, seen))
     trending_ids, trending_positions = latest_trending(conn)
     offered = ~np.isin(trending_ids, library.titles) & ~np.isin(trending_ids, seen)
@@ -98,7 +99,7 @@ def grab_pool(
         trending_positions=pool.trending_positions[chosen],
         vote_averages=averages,
         vote_counts=counts,
-        related_to=RelatedTo(kept, seeds, cached.facts(conn, seeds.item_ids.tolist())),
+        related_to=RelatedTo(kept, seeds, cached.facts(conn, seed_ids)),
     )
 
 
