@@ -8,7 +8,7 @@ stands behind the relation (its kind and its place in TMDB's list). These weight
 
 A user who liked hundreds of titles points at thousands of candidates through tens of thousands
 of relations, so the weighing is done on arrays, one entry per relation; a candidate's
-`related_to` is built only when asked for (the few hundred that are explained).
+`related_to` is built only for the few hundred candidates a ranking refines.
 """
 
 from __future__ import annotations
@@ -264,7 +264,10 @@ class GrabPool:
     trending_positions: np.ndarray  # -1: not trending
     vote_averages: np.ndarray  # NaN: no votes known
     vote_counts: np.ndarray
-    related_to: RelatedTo
+    # The relations behind the candidates (titles in a library or seen by the user left out),
+    # and the seeds they start from: what a refined candidate's related_to is built from.
+    links: Links
+    seeds: Seeds
 
     def __len__(self) -> int:
         return len(self.item_ids)
@@ -282,8 +285,14 @@ class GrabPool:
             self.trending_positions[positions],
             self.vote_averages[positions],
             self.vote_counts[positions],
-            self.related_to,
+            self.links,
+            self.seeds,
         )
+
+    def links_to(self, item_ids: np.ndarray) -> Links:
+        """The relations pointing at these candidates only: a ranking names the seeds of the
+        few hundred it refines, not of the thousands in the pool."""
+        return self.links.where(np.isin(self.links.related, item_ids))
 
     def digest_bytes(self) -> bytes:
         """What a ranking's input hash needs of the pool."""

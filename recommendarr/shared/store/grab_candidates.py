@@ -17,7 +17,7 @@ in a library (the worker's library membership) or in the user's visible history 
 there, and the database is asked only which of the strongest candidates the other rules
 exclude, a few thousand at a time, so the cost follows the number kept rather than the number
 of relations. Facts and vectors are read (through the worker's caches) only for the
-candidates a ranking refines.
+candidates a ranking refines, and the seeds' facts only for the seeds of those.
 """
 
 from __future__ import annotations
@@ -81,17 +81,14 @@ def grab_pool(
     """At most `limit` candidates, highest priority first (domain.grab.candidate_pool).
     ``titles``: the user's visible history, by item id."""
     seeds = seeds_of(titles.values())
-    seed_ids = seeds.item_ids.tolist()
     # What is on the server or was seen goes before anything is weighed or asked of the database.
     seen = np.fromiter(titles, dtype=np.int64, count=len(titles))
-    links = Links.of(seeds, cached.relations(conn, seed_ids))
+    links = Links.of(seeds, cached.relations(conn, seeds.item_ids.tolist()))
     links = links.where(~np.isin(links.related, library.titles) & ~np.isin(links.related, seen))
     trending_ids, trending_positions = latest_trending(conn)
     offered = ~np.isin(trending_ids, library.titles) & ~np.isin(trending_ids, seen)
     pool = candidate_pool(links, trending_ids[offered], trending_positions[offered])
     chosen, tv, averages, counts = eligible_strongest(conn, user_id, pool.item_ids, limit)
-    # Only the kept candidates' relations are ever asked for (related_to).
-    kept = links.where(np.isin(links.related, pool.item_ids[chosen]))
     return GrabPool(
         item_ids=pool.item_ids[chosen],
         tv=tv,
@@ -99,18 +96,23 @@ def grab_pool(
         trending_positions=pool.trending_positions[chosen],
         vote_averages=averages,
         vote_counts=counts,
-        related_to=RelatedTo(kept, seeds, cached.facts(conn, seed_ids)),
+        links=links,
+        seeds=seeds,
     )
 
 
 def grab_candidates(
     conn: Connection, pool: GrabPool, positions: Sequence[int], cached: CachedTitles
 ) -> dict[int, GrabCandidate]:
-    """The candidates at these positions of the pool, with their facts and vectors (a title
-    deleted meanwhile is left out)."""
-    ids = pool.item_ids[list(positions)].tolist()
+    """The candidates at these positions of the pool, with their facts and vectors, and the
+    seeds they are related to (a title deleted meanwhile is left out)."""
+    asked = pool.item_ids[list(positions)]
+    ids = asked.tolist()
     records = cached.records(conn, ids)
     vectors = cached.vectors(conn, ids)
+    links = pool.links_to(asked)
+    seed_ids = pool.seeds.item_ids[np.unique(links.seed)].tolist()
+    related_to = RelatedTo(links, pool.seeds, cached.facts(conn, seed_ids))
     found = {}
     for n in positions:
         item_id = int(pool.item_ids[n])
@@ -127,7 +129,7 @@ def grab_candidates(
             vote_average=record.vote_average,
             vote_count=record.vote_count,
             year=record.year,
-            seeds=pool.related_to,
+            seeds=related_to,
         )
     return found
 
