@@ -366,6 +366,8 @@ def shared_person(
     Given the candidate, only people really in its directors or cast count: a name an
     influence carries that the pick does not have would be an invented claim.
     """
+    if not any(influence.shared_people for influence in influences):
+        return None  # most picks: nobody shared, no set of the pick's people built
     own = None if candidate is None else {*candidate.directors, *candidate.cast}
     for influence in influences:
         for person in influence.shared_people:

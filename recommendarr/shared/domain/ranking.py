@@ -118,14 +118,22 @@ def refine(
     anti_of = rounded(anti[order])
     scores_of = rounded(scores[order])
     moods_of = mood_columns(moods[order])
+    # A few dozen genre combinations cover hundreds of picks.
+    genre_of: dict[tuple[str, ...], float] = {}
     picks = []
     for position, index in enumerate(order.tolist()):
         candidate = candidates[index]
+        genres = candidate.facts.genres
+        genre = genre_of.get(genres)
+        if genre is None:
+            genre = genre_of[genres] = round(
+                genre_affinity(candidate.facts, profile.genre_weights), 4
+            )
         signals = {
             **extra_signals[index],
             "content_similarity": content_of[position],
             "anti_similarity": anti_of[position],
-            "genre_affinity": round(genre_affinity(candidate.facts, profile.genre_weights), 4),
+            "genre_affinity": genre,
             "person_affinity": round(
                 person_affinity(candidate.facts, profile.person_weights)[0], 4
             ),
