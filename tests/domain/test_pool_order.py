@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommendarr.shared.domain.picks import pool_happiness, top_positions
+from recommendarr.shared.domain.picks import pool_happiness, stable_ascending, top_positions
 
 
 def pools() -> list[np.ndarray]:
@@ -13,6 +13,8 @@ def pools() -> list[np.ndarray]:
     return [
         rng.normal(size=5000),
         np.round(rng.normal(size=5000), 1),  # many ties, some across the cut
+        np.round(rng.normal(size=5000), 3),  # a few ties, in short runs
+        np.concatenate([rng.normal(size=900), np.zeros(100), rng.normal(size=900)]),
         np.zeros(700),  # a model that knows none of the titles
         np.array([2.0, 1.0, 2.0]),
         np.zeros(0),
@@ -38,3 +40,8 @@ def test_happiness_is_the_share_of_the_pool_at_or_below_a_score(scores: np.ndarr
     ]
 
     np.testing.assert_allclose(pool_happiness(scores), expected)
+
+
+@pytest.mark.parametrize("scores", pools())
+def test_the_fast_ascending_order_is_the_stable_sort(scores: np.ndarray) -> None:
+    np.testing.assert_array_equal(stable_ascending(scores), np.argsort(scores, kind="stable"))
