@@ -37,11 +37,25 @@ TRENDING_PRIORITY = 0.5
 class TitleRelations:
     """TMDB's recommended and similar titles for one title, each related title once (by its
     stronger relation, when both lists name it): the related item ids, whether that relation is
-    "similar" (else "recommended"), and its place in TMDB's list."""
+    "similar" (else "recommended"), and its place in TMDB's list. Kept as the three rows of one
+    array: a ranking joins the relations of hundreds of titles in one concatenation."""
 
-    related: np.ndarray
-    similar: np.ndarray
-    positions: np.ndarray
+    columns: np.ndarray  # (3, n) int64: related item id, 1 when "similar", place
+
+    @property
+    def related(self) -> np.ndarray:
+        related: np.ndarray = self.columns[0]
+        return related
+
+    @property
+    def similar(self) -> np.ndarray:
+        similar: np.ndarray = self.columns[1].astype(np.bool_)
+        return similar
+
+    @property
+    def positions(self) -> np.ndarray:
+        positions: np.ndarray = self.columns[2]
+        return positions
 
     @classmethod
     def of(cls, related: np.ndarray, similar: np.ndarray, positions: np.ndarray) -> TitleRelations:
@@ -53,12 +67,13 @@ class TitleRelations:
         first = np.ones(len(order), dtype=bool)
         first[1:] = related[order][1:] != related[order][:-1]
         kept = order[first]
-        return cls(related[kept], similar[kept], positions[kept])
+        return cls(
+            np.stack([related[kept], similar[kept], positions[kept]]).astype(np.int64, copy=False)
+        )
 
     def read_only(self) -> TitleRelations:
         """Shared by every ranking of a process: nobody may write into it."""
-        for values in (self.related, self.similar, self.positions):
-            values.flags.writeable = False
+        self.columns.flags.writeable = False
         return self
 
 
@@ -145,11 +160,14 @@ class Links:
             for n, item_id in enumerate(seeds.item_ids.tolist())
             if item_id in relations
         ]
-        counts = np.array([len(r.related) for _, r in parts], dtype=np.int64)
+        counts = np.array([r.columns.shape[1] for _, r in parts], dtype=np.int64)
         seed = np.repeat(np.array([n for n, _ in parts], dtype=np.int64), counts)
-        related = concatenated([r.related for _, r in parts], np.int64)
-        similar = concatenated([r.similar for _, r in parts], np.bool_)
-        positions = concatenated([r.positions for _, r in parts], np.int64)
+        columns = (
+            np.concatenate([r.columns for _, r in parts], axis=1)
+            if parts
+            else np.zeros((3, 0), dtype=np.int64)
+        )
+        related, similar, positions = columns[0], columns[1].astype(np.bool_), columns[2]
         strengths = relation_strengths(seeds.weights[seed], similar, positions)
         return cls(seed, related, similar, positions, strengths)
 
@@ -161,10 +179,6 @@ class Links:
             self.positions[keep],
             self.strengths[keep],
         )
-
-
-def concatenated(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
 
 @dataclass(frozen=True)
