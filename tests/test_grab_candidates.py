@@ -1,25 +1,26 @@
-"""grab_candidates: related and trending titles a user could add, and nothing they cannot."""
+"""grab mode's pool: related and trending titles a user could add, and nothing they cannot."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from recommendarr.functions.enrich_item import enrich_item
 from recommendarr.functions.scout_trending import scout_trending
 from recommendarr.shared import db
 from recommendarr.shared.cached_titles import CachedTitles
-from recommendarr.shared.domain.grab import GrabCandidate
-from recommendarr.shared.domain.taste import summarize_titles
+from recommendarr.shared.domain.grab import RelatedSeed
+from recommendarr.shared.domain.taste import TitleFacts, summarize_titles
 from recommendarr.shared.facts_cache import FactsCache
 from recommendarr.shared.library_cache import load_membership
 from recommendarr.shared.relation_cache import RelationCache
 from recommendarr.shared.resources import Resources
 from recommendarr.shared.store import arr, events, items, libraries, users
-from recommendarr.shared.store.grab_candidates import grab_candidates as details_of
-from recommendarr.shared.store.grab_candidates import grab_pool
+from recommendarr.shared.store.grab_candidates import grab_pool, related_to
 from recommendarr.shared.vector_cache import VectorCache
 from tests.conftest import run_queued
 from tests.fake_tmdb import installed_fake_tmdb
@@ -103,18 +104,58 @@ def feedback(conn: db.Connection, user_id: int, item_id: int, kind: str, until: 
     conn.commit()
 
 
+@dataclass(frozen=True)
+class Found:
+    """What grab mode knows of one candidate: the pool's arrays, the title's facts and vector
+    (None without one for the model asked for) and the seeds it is related to."""
+
+    item_id: int
+    facts: TitleFacts
+    vector: np.ndarray | None
+    trending_position: int | None
+    vote_average: float | None
+    vote_count: int
+    year: int | None
+    related_to: tuple[RelatedSeed, ...]
+
+    @property
+    def trending(self) -> bool:
+        return self.trending_position is not None
+
+
 def grab_candidates(
     conn: db.Connection, user_id: int, model: str, limit: int = 2000
-) -> list[GrabCandidate]:
-    """The pool as rank_user reads it (fresh caches), every candidate with its details."""
+) -> list[Found]:
+    """The pool as rank_user reads it (fresh caches), strongest first, every candidate with
+    what a ranking reads of it."""
     titles = {t.item_id: t for t in summarize_titles(events.viewings(conn, user_id))}
     cached = CachedTitles.begin(conn, VectorCache(), FactsCache(), RelationCache(), model)
     pool = grab_pool(conn, user_id, titles, load_membership(conn), cached, limit)
-    details = details_of(conn, pool, range(len(pool)), cached)
-    return [details[item_id] for item_id in pool.item_ids.tolist()]
+    ids = pool.item_ids.tolist()
+    records, vectors = cached.records(conn, ids), cached.vectors(conn, ids)
+    seeds = related_to(conn, pool, pool.item_ids, cached)
+    return [
+        Found(
+            item_id=item_id,
+            facts=records[item_id].facts,
+            vector=vectors.get(item_id),
+            trending_position=None if position < 0 else position,
+            vote_average=None if np.isnan(average) else average,
+            vote_count=int(count),
+            year=records[item_id].year,
+            related_to=seeds.of(item_id),
+        )
+        for item_id, position, average, count in zip(
+            ids,
+            pool.trending_positions.tolist(),
+            pool.vote_averages.tolist(),
+            pool.vote_counts.tolist(),
+            strict=True,
+        )
+    ]
 
 
-def by_tmdb(candidates: list[GrabCandidate]) -> dict[int, GrabCandidate]:
+def by_tmdb(candidates: list[Found]) -> dict[int, Found]:
     return {c.facts.tmdb_id: c for c in candidates if c.facts.tmdb_id is not None}
 
 

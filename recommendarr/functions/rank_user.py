@@ -25,7 +25,7 @@ from recommendarr.shared.db import Connection
 from recommendarr.shared.domain import picks as pick_rules
 from recommendarr.shared.domain.adjustments import Override, adjust_scores, title_key
 from recommendarr.shared.domain.explain import Influence, PickContext, explain
-from recommendarr.shared.domain.grab import GrabCandidate, GrabPool
+from recommendarr.shared.domain.grab import GrabPool, RelatedTo
 from recommendarr.shared.domain.ranking import (
     MAX_LIKED_INFLUENCES,
     MODEL_ANTI_WEIGHT,
@@ -555,14 +555,12 @@ def rank_grab(
             + pick_rules.GRAB_RELATED_WEIGHT * related
             + pick_rules.GRAB_TRENDING_WEIGHT * trending
         )
-        top = pick_rules.top_positions(base, REFINE).tolist()
-        details = grab_store.grab_candidates(conn, pool, top, cached)
-        kept = [n for n in top if int(pool.item_ids[n]) in details]
-        chosen = [details[int(pool.item_ids[n])] for n in kept]
-        candidates = [
-            Candidate(g.item_id, g.facts, g.vector if g.vector is not None else np.zeros(dim))
-            for g in chosen
-        ]
+        top = pick_rules.top_positions(base, REFINE)
+        details = rankings.candidate_details(conn, pool.item_ids[top].tolist(), dim, cached)
+        kept = [n for n in top.tolist() if int(pool.item_ids[n]) in details]
+        candidates = [details[int(pool.item_ids[n])][0] for n in kept]
+        related_to = grab_store.related_to(conn, pool, pool.item_ids[kept], cached)
+        trending_now = set(pool.item_ids[kept][trending[kept] > 0].tolist())
         signals = signal_rows(
             {
                 "model_score": scores.blended[kept],
@@ -576,11 +574,12 @@ def rank_grab(
         )
         candidates, adjusted, signals = apply_user_rules(state, candidates, base[kept], signals)
 
-        def context(item_id: int, details: dict[int, GrabCandidate] = details) -> dict[str, Any]:
-            candidate = details[item_id]
+        def context(
+            item_id: int, related_to: RelatedTo = related_to, trending_now: set[int] = trending_now
+        ) -> dict[str, Any]:
             return {
-                "related_to": candidate.seeds.titles(item_id, 2),
-                "trending": candidate.trending,
+                "related_to": related_to.titles(item_id, 2),
+                "trending": item_id in trending_now,
             }
 
         picks += refine(

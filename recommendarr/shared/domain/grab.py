@@ -315,28 +315,3 @@ class GrabPool:
             + np.round(self.priorities, 4).tobytes()
             + self.trending_positions.tobytes()
         )
-
-
-@dataclass(frozen=True, eq=False)
-class GrabCandidate:
-    """A candidate with its facts and vector (None when the title has no embedding for the
-    model asked for yet)."""
-
-    item_id: int
-    facts: TitleFacts
-    vector: np.ndarray | None
-    priority: float
-    trending_position: int | None
-    vote_average: float | None
-    vote_count: int | None
-    year: int | None
-    seeds: RelatedTo
-
-    @property
-    def trending(self) -> bool:
-        return self.trending_position is not None
-
-    @property
-    def related_to(self) -> tuple[RelatedSeed, ...]:
-        """The user's titles it is related to, strongest first; empty when only trending."""
-        return self.seeds.of(self.item_id)

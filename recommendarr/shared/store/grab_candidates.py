@@ -17,12 +17,13 @@ in a library (the worker's library membership) or in the user's visible history 
 there, and the database is asked only which of the strongest candidates the other rules
 exclude, a few thousand at a time, so the cost follows the number kept rather than the number
 of relations. Facts and vectors are read (through the worker's caches) only for the
-candidates a ranking refines, and the seeds' facts only for the seeds of those.
+candidates a ranking refines (rankings.candidate_details), and the seeds' facts only for the
+seeds of those (related_to).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 from psycopg.rows import tuple_row
@@ -30,7 +31,6 @@ from psycopg.rows import tuple_row
 from recommendarr.shared.cached_titles import CachedTitles
 from recommendarr.shared.db import Connection, number_array
 from recommendarr.shared.domain.grab import (
-    GrabCandidate,
     GrabPool,
     Links,
     RelatedTo,
@@ -101,37 +101,15 @@ def grab_pool(
     )
 
 
-def grab_candidates(
-    conn: Connection, pool: GrabPool, positions: Sequence[int], cached: CachedTitles
-) -> dict[int, GrabCandidate]:
-    """The candidates at these positions of the pool, with their facts and vectors, and the
-    seeds they are related to (a title deleted meanwhile is left out)."""
-    asked = pool.item_ids[list(positions)]
-    ids = asked.tolist()
-    records = cached.records(conn, ids)
-    vectors = cached.vectors(conn, ids)
-    links = pool.links_to(asked)
+def related_to(
+    conn: Connection, pool: GrabPool, item_ids: np.ndarray, cached: CachedTitles
+) -> RelatedTo:
+    """Which of the user's titles these candidates of the pool are related to: their links, and
+    the facts of those links' seeds only (a ranking names the seeds of the few hundred
+    candidates it refines)."""
+    links = pool.links_to(item_ids)
     seed_ids = pool.seeds.item_ids[np.unique(links.seed)].tolist()
-    related_to = RelatedTo(links, pool.seeds, cached.facts(conn, seed_ids))
-    found = {}
-    for n in positions:
-        item_id = int(pool.item_ids[n])
-        record = records.get(item_id)
-        if record is None:
-            continue
-        position = int(pool.trending_positions[n])
-        found[item_id] = GrabCandidate(
-            item_id=item_id,
-            facts=record.facts,
-            vector=vectors.get(item_id),
-            priority=float(pool.priorities[n]),
-            trending_position=None if position < 0 else position,
-            vote_average=record.vote_average,
-            vote_count=record.vote_count,
-            year=record.year,
-            seeds=related_to,
-        )
-    return found
+    return RelatedTo(links, pool.seeds, cached.facts(conn, seed_ids))
 
 
 def latest_trending(conn: Connection) -> tuple[np.ndarray, np.ndarray]:
