@@ -13,7 +13,7 @@ from dramatiq.middleware import Retries
 
 from recommendarr.settings import Settings, load_settings
 from recommendarr.shared.delivery_limit import DeliveryLimit
-from recommendarr.shared.job_tracking import JobTracking
+from recommendarr.shared.job_tracking import JobTracking, quiet_discarded_result_warnings
 
 QUEUES = ("events", "embeddings", "profiles")
 # A killed worker's unacked messages go back to the queue once its heartbeat is this old and a
@@ -37,6 +37,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     broker.add_middleware(JobTracking(), before=Retries)
     # First in line: a message that keeps killing its worker is quarantined before it runs.
     broker.add_middleware(DeliveryLimit(), before=JobTracking)
+    quiet_discarded_result_warnings()
     return broker
 
 

@@ -1,7 +1,8 @@
 """Moves a job row through its states as its message is processed.
 
 A message sent on behalf of a job carries `job_id` in its options. A message without one that
-exhausts its retries gets a job row of its own, so no failure is only in a log.
+exhausts its retries gets a job row of its own, so no failure is only in a log. What an actor
+returns (the periodic ones return a summary) is the job's result.
 """
 
 from __future__ import annotations
@@ -61,3 +62,18 @@ class JobTracking(Middleware):
         log.error(
             "%s(%s) failed for good: %s [job %s]", message.actor_name, message.args, error, job_id
         )
+
+
+class ResultsAreRecorded(logging.Filter):
+    """Dramatiq warns, at every run of an actor that returns a value, that the value is
+    discarded unless its Results middleware is installed. Here JobTracking keeps it (the job's
+    result), so the warning only buried real ones in every periodic run's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "returned a value that is not None, and you haven't added the Results" not in str(
+            record.msg
+        )
+
+
+def quiet_discarded_result_warnings() -> None:
+    logging.getLogger("dramatiq.worker.WorkerThread").addFilter(ResultsAreRecorded())
