@@ -192,3 +192,67 @@ def test_a_title_none_of_them_had_among_their_refined_picks(
     assert reasons["alice"] in ("More science fiction", "Another science fiction pick")
     assert reasons["bob"] in ("A good fit overall", "An easy fit")  # no profile to say more
     assert [m["happiness"] for m in body["items"][0]["members"]] == [0.8, 0.8, 0.8]
+
+
+def embed(conn: db.Connection, model: str, item_id: int, along: float) -> None:
+    """A unit vector whose similarity to the first axis is ``along``."""
+    vector = np.zeros(768, dtype=np.float32)
+    vector[0], vector[1] = along, np.sqrt(1.0 - along * along)
+    conn.execute(
+        "INSERT INTO item_embeddings (item_id, model, content_hash, embedding) "
+        "VALUES (%s, %s, 'h', %s)",
+        (item_id, model, vector),
+    )
+
+
+def test_a_reason_from_the_profile_names_the_liked_title_closest_to_the_pick(
+    client: TestClient, conn: db.Connection, res: Any, room: dict[str, Any]
+) -> None:
+    """Where a member's ranking gave no reason, the liked title pulling hardest towards the
+    pick is named (with a director they follow, when the two share one); a liked title that is
+    barely close is not."""
+    alice, bob, carol = room["users"]
+    ids = room["ids"]
+    model = res.embedder.model_name
+    embed(conn, model, ids["Inception"], 1.0)
+    embed(conn, model, ids["Interstellar"], 1.0)  # the same direction: similarity 1
+    embed(conn, model, ids["The Prestige"], 0.1)
+    for user_id in (alice, bob, carol):
+        store_happiness(conn, user_id, {ids["Inception"]: 0.8})
+    liked = {ids["Interstellar"]: 0.5, ids["The Prestige"]: 1.0}  # the closer one pulls harder
+    profiles.save(
+        conn,
+        alice,
+        TasteProfile("movies", None, None, liked, genre_weights={"Science Fiction": 0.9}),
+        "m",
+        "h",
+    )
+    profiles.save(
+        conn,
+        bob,
+        TasteProfile(
+            "movies", None, None, {ids["The Prestige"]: 1.0}, genre_weights={"Action": 0.8}
+        ),
+        "m",
+        "h",
+    )
+    profiles.save(
+        conn,
+        carol,
+        TasteProfile("movies", None, None, liked, person_weights={"Christopher Nolan": 1.0}),
+        "m",
+        "h",
+    )
+    conn.commit()
+    body = group(client, [alice, bob, carol], limit=1)
+    assert titles(body) == ["Inception"]
+    reasons = {m["username"]: m["reason"] for m in body["items"][0]["members"]}
+    assert reasons["alice"] in (
+        "More science fiction like Interstellar",
+        "Science fiction in the vein of Interstellar",
+    )
+    assert reasons["bob"] in ("More action", "Another action pick")  # not "like The Prestige"
+    assert reasons["carol"] in (
+        "Christopher Nolan again, as in Interstellar",
+        "More Christopher Nolan, after Interstellar",
+    )

@@ -17,6 +17,7 @@ from recommendarr.http.openapi import Endpoint, Param
 from recommendarr.http.params import query_int
 from recommendarr.http.routes.recommendations import poster_url
 from recommendarr.http.schemas import GroupMember, GroupPick, GroupPicks, UserRef
+from recommendarr.shared.cached_titles import CachedTitles
 from recommendarr.shared.store import group
 
 MIN_MEMBERS, MAX_MEMBERS = 2, 8
@@ -29,12 +30,20 @@ def group_night(request: Request) -> JSONResponse:
         if not principal.may_see(user_id):
             raise HTTPException(404, f"no user {user_id}")
     limit = query_int(request, "limit", 10, 1, 50)
-    with request.app.state.resources.pool.connection() as conn:
+    resources = request.app.state.resources
+    with resources.pool.connection() as conn:
         found = group.members(conn, user_ids)
         missing = [u for u in user_ids if u not in {int(m["id"]) for m in found}]
         if missing:
             raise HTTPException(404, f"no user {missing[0]}")
-        rows = group.picks(conn, found, limit)
+        cached = CachedTitles.begin(
+            conn,
+            resources.vectors,
+            resources.facts,
+            resources.relations,
+            resources.embedder.model_name,
+        )
+        rows = group.picks(conn, found, limit, cached)
     picks = [
         GroupPick(
             rank=n,

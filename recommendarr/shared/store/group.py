@@ -1,15 +1,19 @@
 """Group night's reads: each member's happiness for their whole pool (candidate_happiness), the
-shortlisted titles' facts, and the reasons the members' own rankings gave (candidate_scores)."""
+shortlisted titles' facts, the reasons the members' own rankings gave (candidate_scores), and,
+for a title a member's ranking did not refine, the title they liked that pulls hardest towards
+it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg.rows import tuple_row
 
+from recommendarr.shared.cached_titles import CachedTitles
 from recommendarr.shared.db import Connection
 from recommendarr.shared.domain import group_night
+from recommendarr.shared.domain.explain import Influence
 from recommendarr.shared.domain.group_night import GroupTitle, MemberHappiness
 from recommendarr.shared.domain.taste import TasteProfile
 from recommendarr.shared.store import profiles, rankings
@@ -84,9 +88,39 @@ def stored_reasons(
     return {(int(r[0]), int(r[1])): str(r[2]) for r in rows}
 
 
-def picks(conn: Connection, found: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+def closest_liked(
+    conn: Connection,
+    asked: Sequence[tuple[int, GroupTitle]],
+    taste: Mapping[int, Sequence[TasteProfile]],
+    cached: CachedTitles,
+) -> dict[tuple[int, int], Influence]:
+    """For each (member, title) asked, the title the member liked (in their profile for its
+    domain) that pulls hardest towards it, when close enough to be named: vectors and facts
+    through the process's caches, a few hundred liked titles per member."""
+    liked = {(u, p.domain): group_night.liked_to_name(p) for u in taste for p in taste[u]}
+    pairs = [(u, title) for u, title in asked if (u, title.domain) in liked]
+    wanted = {i for ranked in liked.values() for i, _ in ranked}
+    vectors = cached.vectors(conn, sorted(wanted | {title.item_id for _, title in pairs}))
+    pulls = group_night.closest_liked(pairs, liked, vectors)
+    facts = cached.facts(conn, sorted({liked_id for liked_id, _ in pulls.values()}))
+    found = {}
+    for user_id, title in pairs:
+        pull = pulls.get((user_id, title.item_id))
+        if pull is None or pull[0] not in facts:
+            continue
+        influence = group_night.named_influence(title.facts, pull[0], facts[pull[0]], pull[1])
+        if influence is not None:
+            found[user_id, title.item_id] = influence
+    return found
+
+
+def picks(
+    conn: Connection, found: Sequence[dict[str, Any]], limit: int, cached: CachedTitles
+) -> list[dict[str, Any]]:
     """The best titles for all of ``found`` (members() rows) together, best first, each with
-    every member's happiness and reason (in the members' order)."""
+    every member's happiness and reason (in the members' order). ``cached``: the process's
+    caches, through which the liked title to name is found where a member's ranking gave no
+    reason."""
     user_ids = [int(m["id"]) for m in found]
     members_happiness = happiness(conn, user_ids)
     if len(members_happiness) < len(user_ids):
@@ -96,22 +130,28 @@ def picks(conn: Connection, found: Sequence[dict[str, Any]], limit: int) -> list
         shared, titles(conn, [s.item_id for s in shared], user_ids), limit
     )
     reasons = stored_reasons(conn, user_ids, [s.item_id for s, _ in chosen])
-    taste: dict[int, list[TasteProfile]] = {}
+    unexplained = [
+        (u, title) for s, title in chosen for u in user_ids if (u, s.item_id) not in reasons
+    ]
+    taste = {u: profiles.load(conn, u) for u in sorted({u for u, _ in unexplained})}
+    closest = closest_liked(conn, unexplained, taste, cached)
     answer = []
     for entry, title in chosen:
         entries = []
         for member, happy in zip(found, entry.each, strict=True):
             user_id = int(member["id"])
-            stored = reasons.get((user_id, entry.item_id))
-            if stored is None and user_id not in taste:
-                taste[user_id] = profiles.load(conn, user_id)
             profile = next((p for p in taste.get(user_id, []) if p.domain == title.domain), None)
             entries.append(
                 {
                     "user_id": user_id,
                     "username": member["username"],
                     "happiness": round(happy, 4),
-                    "reason": group_night.member_reason(stored, title.facts, profile),
+                    "reason": group_night.member_reason(
+                        reasons.get((user_id, entry.item_id)),
+                        title.facts,
+                        profile,
+                        closest.get((user_id, entry.item_id)),
+                    ),
                 }
             )
         answer.append(
