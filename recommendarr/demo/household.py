@@ -85,10 +85,14 @@ def load_users() -> list[DemoUser]:
 
 def load_libraries(catalog: list[ItemFacts]) -> list[DemoLibrary]:
     """A library that lists `tmdb_ids` holds exactly those titles; the one that does not holds
-    every other catalog title."""
-    specs = read_json("household.json")["libraries"]
+    every other catalog title but those `not_on_server`."""
+    household = read_json("household.json")
+    specs = household["libraries"]
     by_tmdb = {facts.tmdb_id: facts for facts in catalog}
     shelved = [int(i) for spec in specs for i in spec.get("tmdb_ids", [])]
+    elsewhere = {int(i) for i in household.get("not_on_server", [])}
+    if elsewhere & set(shelved) or elsewhere - by_tmdb.keys():
+        raise ValueError("household.json: not_on_server must list catalog titles no library lists")
     listed = set(shelved)
     if len(listed) != len(shelved):
         # A title in two libraries would need two rating keys; rating_key() gives one.
@@ -99,7 +103,8 @@ def load_libraries(catalog: list[ItemFacts]) -> list[DemoLibrary]:
         raise ValueError('household.json library keys are Plex section numbers, e.g. "1"')
     if sum("tmdb_ids" not in spec for spec in specs) != 1:
         raise ValueError("household.json needs exactly one library without tmdb_ids")
-    rest = tuple(facts for facts in catalog if facts.tmdb_id not in listed)
+    off_shelf = listed | elsewhere
+    rest = tuple(facts for facts in catalog if facts.tmdb_id not in off_shelf)
     return [
         DemoLibrary(
             key=spec["key"],

@@ -35,6 +35,7 @@ from recommendarr.shared.store import secrets
 
 log = logging.getLogger(__name__)
 IDLE_TIMEOUT_S = 300
+GRAB_SHOWN = 3
 JOB_GAVE_UP = ("failed", "retrying")
 
 
@@ -171,6 +172,25 @@ def print_picks(client: httpx.Client, admin_token: str, limit: int) -> None:
                 f"score {pick['score']:.3f}, {pick['confidence']} confidence"
             )
             print(f"      {pick['explanation']}")
+        print_grab(client, headers, user["id"])
+
+
+def print_grab(client: httpx.Client, headers: dict[str, str], user_id: int) -> None:
+    """The user's best titles the server lacks: what TMDB relates to what they liked."""
+    body = client.get(
+        f"/api/v1/users/{user_id}/recommendations",
+        params={"mode": "grab", "limit": GRAB_SHOWN},
+        headers=headers,
+    ).json()
+    if not body["items"]:
+        return
+    print(
+        f"  Worth adding to the server: {len(body['items'])} of "
+        f"{body['meta']['total_candidates']} related titles it lacks"
+    )
+    for pick in body["items"]:
+        print(f"    + {pick['title']} ({pick['year']}), {pick['confidence']} confidence")
+        print(f"        {pick['explanation']}")
 
 
 def stop_on_sigterm() -> None:

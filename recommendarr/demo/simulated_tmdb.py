@@ -4,12 +4,19 @@ Facts only, as the catalog ships them: no overview, no votes, no popularity (zer
 reports a title nobody rated), and a release date that only its year is true of. Appended
 sub-responses sit under their endpoint name without their own id, movie keywords under
 `keywords.keywords[]`. The API key travels as `api_key` or as a bearer token, as on TMDB.
+
+The catalog has no audience, so the related lists are worked out from the facts: "similar"
+as TMDB's own is, from shared keywords and genres; "recommendations" (on TMDB, what its users
+watch together) from shared directors and cast first. Each is one page of at most 20 other
+catalog titles, in TMDB's list-entry shape.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from recommendarr.demo.loopback import Reply, Request
@@ -53,10 +60,21 @@ EMPTY_PAGE: dict[str, Any] = {"page": 1, "results": [], "total_pages": 0, "total
 AUTHENTICATED = b'{"success": true, "status_code": 1, "status_message": "Success."}'
 
 
+RELATED_PAGE = 20
+
+
 class SimulatedTmdb:
     def __init__(self, api_key: str, catalog: list[ItemFacts]) -> None:
         self.api_key = api_key
         self.movies = {facts.tmdb_id: facts for facts in catalog if facts.media_type == "movie"}
+        traits = [Traits.of(facts) for facts in self.movies.values()]
+        self.related = {
+            title.facts.tmdb_id: {
+                "recommendations": related_page(title, traits, recommended_score),
+                "similar": related_page(title, traits, similar_score),
+            }
+            for title in traits
+        }
 
     def answer(self, request: Request) -> Reply:
         if (
@@ -73,14 +91,16 @@ class SimulatedTmdb:
         if facts is None:
             return Reply(404, NOT_FOUND, JSON)
         appended = set(filter(None, request.query.get("append_to_response", "").split(",")))
-        return json_body(movie_details(facts, appended))
+        return json_body(movie_details(facts, appended, self.related[facts.tmdb_id]))
 
 
 def json_body(payload: dict[str, Any]) -> Reply:
     return Reply(200, json.dumps(payload).encode(), JSON)
 
 
-def movie_details(facts: ItemFacts, appended: set[str]) -> dict[str, Any]:
+def movie_details(
+    facts: ItemFacts, appended: set[str], related: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     details: dict[str, Any] = {
         "adult": False,
         "backdrop_path": None,
@@ -105,11 +125,73 @@ def movie_details(facts: ItemFacts, appended: set[str]) -> dict[str, Any]:
         "credits": credits(facts),
         "videos": {"results": []},
         "external_ids": {"imdb_id": None, "wikidata_id": None},
-        "recommendations": EMPTY_PAGE,
-        "similar": EMPTY_PAGE,
+        "recommendations": (related or {}).get("recommendations", EMPTY_PAGE),
+        "similar": (related or {}).get("similar", EMPTY_PAGE),
     }
     details.update({name: body for name, body in sub_responses.items() if name in appended})
     return details
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What two titles may share, as sets (built once per title, compared for every pair)."""
+
+    facts: ItemFacts
+    keywords: frozenset[str]
+    genres: frozenset[str]
+    people: frozenset[str]
+
+    @classmethod
+    def of(cls, facts: ItemFacts) -> Traits:
+        return cls(
+            facts,
+            frozenset(facts.keywords),
+            frozenset(facts.genres),
+            frozenset((*facts.directors, *facts.cast)),
+        )
+
+
+def similar_score(a: Traits, b: Traits) -> int:
+    return 2 * len(a.keywords & b.keywords) + len(a.genres & b.genres)
+
+
+def recommended_score(a: Traits, b: Traits) -> int:
+    return 4 * len(a.people & b.people) + len(a.keywords & b.keywords) + len(a.genres & b.genres)
+
+
+def related_page(
+    title: Traits, catalog: Iterable[Traits], score: Callable[[Traits, Traits], int]
+) -> dict[str, Any]:
+    """The other titles that share at least a keyword or two genres with this one (or a person,
+    for recommendations), best first, ties by id: one page, as TMDB sends it."""
+    scored = sorted(
+        (-points, other.facts.tmdb_id, other.facts)
+        for other in catalog
+        if other is not title and (points := score(title, other)) >= 2
+    )
+    results = [list_entry(facts) for _, _, facts in scored[:RELATED_PAGE]]
+    return {"page": 1, "results": results, "total_pages": 1, "total_results": len(results)}
+
+
+def list_entry(facts: ItemFacts) -> dict[str, Any]:
+    """A title as TMDB's lists give it (no votes or popularity in this catalog)."""
+    return {
+        "adult": False,
+        "backdrop_path": None,
+        "genre_ids": [GENRE_IDS[name] for name in facts.genres if name in GENRE_IDS],
+        "id": facts.tmdb_id,
+        "media_type": "movie",
+        "original_language": facts.language,
+        "original_title": facts.title,
+        "overview": "",
+        "popularity": 0,
+        "poster_path": None,
+        "release_date": f"{facts.year}-01-01" if facts.year else "",
+        "title": facts.title,
+        "video": False,
+        "vote_average": 0,
+        "vote_count": 0,
+    }
 
 
 def genre(name: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from recommendarr.shared.clients.rate_limit import RateLimiter
 from recommendarr.shared.clients.tmdb import TmdbClient
 from recommendarr.shared.domain.media_server import ALL
 from recommendarr.shared.domain.tmdb_facts import parse_details
+from recommendarr.shared.domain.tmdb_lists import related_lists
 from recommendarr.shared.errors import NotFound, Permanent
 
 
@@ -82,8 +83,9 @@ def test_the_household_comes_from_a_sync_of_the_simulated_plex(first_run: str) -
     assert re.fullmatch(
         r"Simulated Plex, plex.tv and TMDB on 127\.0\.0\.1:\d+, :\d+ and :\d+", lines[0]
     )
-    # Every catalog title, both libraries and all three users came through the Plex client.
-    assert lines[1].startswith("Synced 300 titles in 2 libraries and 3 users from the simulated")
+    # Every catalog title on the server (all but the 15 not_on_server), both libraries and all
+    # three users came through the Plex client.
+    assert lines[1].startswith("Synced 285 titles in 2 libraries and 3 users from the simulated")
 
 
 def test_three_users_get_different_explained_picks(first_run: str) -> None:
@@ -92,11 +94,53 @@ def test_three_users_get_different_explained_picks(first_run: str) -> None:
     assert all(len(picks) == 10 for picks in users.values())
     maya, sam, lee = (set(users[n]) for n in ("Maya", "Sam", "Lee"))
     assert not maya & sam and not sam & lee
-    explanations = [line.strip() for line in first_run.splitlines() if line.startswith("      ")]
+    explanations = [
+        line.strip()
+        for line in first_run.splitlines()
+        if line.startswith("      ") and not line.startswith("        ")  # not a grab pick's
+    ]
     assert len(explanations) == 30
     # Every explanation is one of the templates, and names something from that user's picks.
     assert all(e.endswith(".") and len(e) > 20 for e in explanations)
     assert len(set(explanations)) > 10
+
+
+def grab_by_user(output: str) -> dict[str, list[tuple[str, str]]]:
+    """Each user's titles worth adding to the server, with their explanations."""
+    users: dict[str, list[tuple[str, str]]] = {}
+    current = None
+    lines = output.splitlines()
+    for n, line in enumerate(lines):
+        header = re.match(r"^(\w+): top \d+ of \d+ unseen titles$", line)
+        if header:
+            current = header.group(1)
+            users[current] = []
+        elif current and line.startswith("    + "):
+            title = line.removeprefix("    + ").rsplit(", ", 1)[0]
+            users[current].append((title, lines[n + 1].strip()))
+    return users
+
+
+def test_each_user_is_offered_related_titles_the_server_lacks(first_run: str) -> None:
+    """TMDB (simulated) relates the catalog's titles to each other; grab mode offers the ones
+    no library holds, each explained by the titles of the user's history it is related to."""
+    on_server = {
+        f"{facts.title} ({facts.year})"
+        for library in load_libraries(load_catalog())
+        for facts in library.titles
+    }
+    everything = {f"{facts.title} ({facts.year})" for facts in load_catalog()}
+    titles = {facts.tmdb_id: facts.title for facts in load_catalog()}
+    seen = {m.friendly_name: {titles[v.tmdb_id] for v in m.history} for m in load_users()}
+    grabs = grab_by_user(first_run)
+    assert set(grabs) == {"Maya", "Sam", "Lee"}
+    for name, offered in grabs.items():
+        assert len(offered) == 3
+        assert all(title in everything - on_server for title, _ in offered)
+        # Each names a title the user watched that TMDB relates it to.
+        assert all(any(t in text for t in seen[name]) for _, text in offered), offered
+    # Lee finished Kill Bill: Vol. 1, which shares its director and cast with Vol. 2.
+    assert "Kill Bill: Vol. 2 (2004)" in [title for title, _ in grabs["Lee"]]
 
 
 def test_only_the_owner_gets_titles_from_the_unshared_library(first_run: str) -> None:
@@ -153,7 +197,7 @@ def test_the_real_plex_client_reads_the_simulated_server_page_by_page(
             (lib.key, lib.title) for lib in libraries
         ]
         for library in libraries:
-            listed = plex.library_items(library.key)  # 295 titles take 8 pages of 40
+            listed = plex.library_items(library.key)  # 280 titles take 7 pages of 40
             assert [(i.rating_key, i.tmdb_id) for i in listed] == [
                 (rating_key(facts.tmdb_id), facts.tmdb_id) for facts in library.titles
             ]
@@ -203,10 +247,19 @@ def test_the_simulated_tmdb_answers_every_catalog_fact_and_nothing_more(
             ttl_days=0,
             limiter=RateLimiter(1000.0, burst=1000),
         )
+        catalog = {facts.tmdb_id for facts in load_catalog()}
         for facts in load_catalog():
             details = tmdb.movie(facts.tmdb_id)
             assert parse_details("movie", facts.tmdb_id, details)[0] == facts
             assert (details["vote_count"], details["popularity"], details["overview"]) == (0, 0, "")
+            # Related titles: other catalog titles, read as enrich_item reads TMDB's lists.
+            lists = related_lists("movie", facts.tmdb_id, details)
+            assert set(lists) == {"recommended", "similar"}
+            related = [t.key for titles in lists.values() for t in titles]
+            assert {tmdb_id for tmdb_id, _ in related} <= catalog - {facts.tmdb_id}
+            assert all(len(titles) <= 20 for titles in lists.values())
+        godfather = related_lists("movie", 238, tmdb.movie(238))
+        assert godfather["recommended"][0].key == (240, "movie")  # Part II: the same people
         with pytest.raises(NotFound):
             tmdb.movie(1)
         wrong_key = TmdbClient(
