@@ -25,7 +25,6 @@ import os
 import random
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -235,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     limit_numeric_threads(1)  # as a worker process does at boot (RECOMMENDARR_NUMERIC_THREADS)
     freeze_boot_objects()  # and as it does once its actors are imported
-    url = db.start_embedded_postgres(Path(tempfile.mkdtemp(prefix="rcm-bench-rank-")) / "pg")
+    url = db.start_temporary_postgres("rcm-bench-rank-")
     db.apply_schema(url, 768)
     with psycopg.connect(url, row_factory=dict_row) as conn:
         user_id = populate(

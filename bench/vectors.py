@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import psycopg
@@ -117,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     rng = np.random.default_rng(11)
-    url = db.start_embedded_postgres(Path(tempfile.mkdtemp(prefix="rcm-bench-vec-")) / "pg")
+    url = db.start_temporary_postgres("rcm-bench-vec-")
     db.apply_schema(url, DIM)
     started = time.perf_counter()
     with psycopg.connect(url, row_factory=dict_row) as conn:

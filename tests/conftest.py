@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,8 +54,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if configured:
         return configured
     # A short path: the server's unix socket lives in it and socket paths are length-limited.
-    pgdata = Path(tempfile.mkdtemp(prefix="rcm-pg-")) / "pg"
-    return db.start_embedded_postgres(pgdata)
+    return db.start_temporary_postgres("rcm-pg-")
 
 
 @pytest.fixture(scope="session")
