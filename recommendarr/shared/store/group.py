@@ -97,7 +97,13 @@ def closest_liked(
     """For each (member, title) asked, the title the member liked (in their profile for its
     domain) that pulls hardest towards it, when close enough to be named: vectors and facts
     through the process's caches, a few hundred liked titles per member."""
-    liked = {(u, p.domain): group_night.liked_to_name(p) for u in taste for p in taste[u]}
+    needed = {(u, title.domain) for u, title in asked}
+    liked = {
+        (u, p.domain): group_night.liked_to_name(p)
+        for u in taste
+        for p in taste[u]
+        if (u, p.domain) in needed
+    }
     pairs = [(u, title) for u, title in asked if (u, title.domain) in liked]
     wanted = {i for ranked in liked.values() for i, _ in ranked}
     vectors = cached.vectors(conn, sorted(wanted | {title.item_id for _, title in pairs}))
