@@ -13,6 +13,7 @@ import argparse
 import json
 import random
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        # The demo stopped its embedded database on the way out: nothing of the run is kept.
+        shutil.rmtree(data_dir, ignore_errors=True)
     print("command:", "recommendarr bench freshness " + shlex.join(argv or sys.argv[1:]))
     print(f"  trials: {len(latencies)}  (watched webhook -> new picks visible through the API)")
     for q in (50, 95, 99):

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import random
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -118,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        # The demo stopped its embedded database on the way out: nothing of the run is kept.
+        shutil.rmtree(data_dir, ignore_errors=True)
     print("command:", "recommendarr bench reads " + shlex.join(argv or sys.argv[1:]))
     for key, value in result.items():
         print(f"  {key:>14}: {value}")
