@@ -124,6 +124,11 @@ def replace(
     )
 
 
+# How candidate_happiness packs a pool (schema.sql): its item ids, then the happiness of each.
+PACKED_IDS = np.dtype("<i8")
+PACKED_HAPPINESS = np.dtype("<f4")
+
+
 def replace_candidate_happiness(
     conn: Connection, user_id: int, item_ids: np.ndarray, happiness: np.ndarray
 ) -> None:
@@ -135,8 +140,8 @@ def replace_candidate_happiness(
         "happiness = EXCLUDED.happiness, generated_at = now()",
         (
             user_id,
-            np.asarray(item_ids, dtype="<i8").tobytes(),
-            np.asarray(happiness, dtype="<f4").tobytes(),
+            np.asarray(item_ids, dtype=PACKED_IDS).tobytes(),
+            np.asarray(happiness, dtype=PACKED_HAPPINESS).tobytes(),
         ),
     )
 
@@ -155,11 +160,21 @@ def candidate_happiness(
         ).fetchall()
     return {
         int(r[0]): (
-            np.frombuffer(r[1], dtype="<i8").astype(np.int64),
-            np.frombuffer(r[2], dtype="<f4").astype(np.float64),
+            np.frombuffer(r[1], dtype=PACKED_IDS).astype(np.int64),
+            np.frombuffer(r[2], dtype=PACKED_HAPPINESS).astype(np.float64),
         )
         for r in rows
     }
+
+
+def pool_size(conn: Connection, user_id: int) -> int:
+    """How many titles the user's last ranking gave a happiness (0: not ranked yet), without
+    reading them."""
+    row = conn.execute(
+        "SELECT length(item_ids) / %s AS n FROM candidate_happiness WHERE user_id = %s",
+        (PACKED_IDS.itemsize, user_id),
+    ).fetchone()
+    return 0 if row is None else int(row["n"])
 
 
 def mark_current(conn: Connection, user_id: int) -> None:

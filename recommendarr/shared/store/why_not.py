@@ -54,15 +54,6 @@ def candidate_score(conn: Connection, user_id: int, item_id: int) -> CandidateSc
     return CandidateScore(None, round(float(happiness[at]), 4))
 
 
-def scored_count(conn: Connection, user_id: int) -> int:
-    """How many titles the user's last ranking scored: their whole pool."""
-    row = conn.execute(
-        "SELECT length(item_ids) / 8 AS n FROM candidate_happiness WHERE user_id = %s",
-        (user_id,),
-    ).fetchone()
-    return 0 if row is None else int(row["n"])
-
-
 def pick_rank(conn: Connection, user_id: int, item_id: int) -> int | None:
     row = conn.execute(
         "SELECT rank FROM recommendations WHERE user_id = %s AND mode = %s AND item_id = %s",
@@ -111,7 +102,7 @@ def gather(
         hidden={i: until for i, until in hidden.items() if i != item_id},
         overrides=overrides.overrides_for(conn, user_id),
         candidate=candidate_score(conn, user_id, item_id),
-        scored_candidates=scored_count(conn, user_id),
+        scored_candidates=rankings.pool_size(conn, user_id),
         rank=pick_rank(conn, user_id, item_id),
         typical_content=typical_content(conn, user_id),
         now=now,
