@@ -112,7 +112,7 @@ def movie_details(
         "overview": "",
         "popularity": 0,
         "poster_path": None,
-        "release_date": f"{facts.year}-01-01" if facts.year else "",
+        "release_date": release_date(facts),
         "runtime": facts.runtime or 0,
         "status": "Released",
         "title": facts.title,
@@ -186,12 +186,17 @@ def list_entry(facts: ItemFacts) -> dict[str, Any]:
         "overview": "",
         "popularity": 0,
         "poster_path": None,
-        "release_date": f"{facts.year}-01-01" if facts.year else "",
+        "release_date": release_date(facts),
         "title": facts.title,
         "video": False,
         "vote_average": 0,
         "vote_count": 0,
     }
+
+
+def release_date(facts: ItemFacts) -> str:
+    """Only the year is true of it: the catalog keeps no dates."""
+    return f"{facts.year}-01-01" if facts.year else ""
 
 
 def genre(name: str) -> dict[str, Any]:
