@@ -468,6 +468,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS influence_overrides_key
 -- trending this week (scout_trending). A related title is an items row like any other.
 -- When TMDB's lists for the title last changed (set by the item_relations triggers below).
 ALTER TABLE items ADD COLUMN IF NOT EXISTS relations_at timestamptz;
+-- When TMDB last answered that it has no details for the title (404): a related or trending list
+-- naming it does not have it enriched again, so re-recording a list asks TMDB nothing.
+ALTER TABLE items ADD COLUMN IF NOT EXISTS tmdb_missing_at timestamptz;
 
 CREATE TABLE IF NOT EXISTS item_relations (
     item_id          bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,

@@ -7,9 +7,10 @@ alone, which makes a re-run a no-op.
 For a title in some library, the details' appended recommendations and similar titles are
 recorded too (item_relations; grab mode's candidates), each related title becoming an items row
 with the facts its list entry gives. So that this does not crawl TMDB, only library titles get
-relations recorded (a related or trending title does not), and of the related titles this
-creates, those in the top RELATED_TO_ENRICH places of either list are enriched while the others
-are embedded from their list facts. A library title enriched before relations were recorded
+relations recorded (a related or trending title does not). Of the related titles, those TMDB
+was not yet asked about in the top RELATED_TO_ENRICH places of either list are enriched,
+whichever library title listed them first; the others are embedded from their list facts when
+the list gave them facts. A library title enriched before relations were recorded
 (fresh, none recorded) gets them from the details, normally still in the response cache.
 """
 
@@ -28,6 +29,7 @@ from recommendarr.shared.domain.item_text import content_hash
 from recommendarr.shared.domain.tmdb_facts import TmdbShapeError, parse_details
 from recommendarr.shared.domain.tmdb_lists import (
     ListedTitle,
+    Recorded,
     RelationKind,
     follow_ups,
     related_lists,
@@ -80,6 +82,8 @@ def enrich(tmdb: TmdbClient, state: EnrichmentState) -> bool:
         facts, extras = parse_details(state.media_type, state.tmdb_id, details)
     except NotFound:
         log.warning("TMDB has no %s; embedding what the webhook said", label)
+        with resources.current().pool.connection() as conn, conn.transaction():
+            enrichment.record_missing(conn, state.item_id)
         return True
     except TmdbShapeError as exc:
         log.warning("%s; embedding what the webhook said", exc)
@@ -92,10 +96,10 @@ def enrich(tmdb: TmdbClient, state: EnrichmentState) -> bool:
     lists = related_lists(state.media_type, state.tmdb_id, details) if state.in_library else {}
     with resources.current().pool.connection() as conn, conn.transaction():
         recorded = enrichment.record_details(conn, state.item_id, facts, extras)
-        created = record_relations(conn, state.item_id, lists) if recorded else {}
+        upserted = record_relations(conn, state.item_id, lists) if recorded else {}
     if not recorded:
         log.warning("item %s vanished while TMDB was asked about it", state.item_id)
-    send_follow_ups(lists, created)
+    send_follow_ups(lists, upserted)
     return recorded
 
 
@@ -110,33 +114,32 @@ def relate(tmdb: TmdbClient, state: EnrichmentState) -> None:
     with resources.current().pool.connection() as conn, conn.transaction():
         if not enrichment.item_exists(conn, state.item_id):
             return
-        created = record_relations(conn, state.item_id, lists)
-    send_follow_ups(lists, created)
+        upserted = record_relations(conn, state.item_id, lists)
+    send_follow_ups(lists, upserted)
+
+
+Upserted = dict[tuple[int, str], tuple[int, Recorded]]
 
 
 def record_relations(
     conn: Connection, item_id: int, lists: dict[RelationKind, list[ListedTitle]]
-) -> dict[tuple[int, str], int]:
-    """Upsert the related titles and record the relations; the ids of the titles created."""
-    ids: dict[tuple[int, str], int] = {}
-    created: dict[tuple[int, str], int] = {}
+) -> Upserted:
+    """Upsert the related titles and record the relations; each title's id and what recording
+    it did."""
+    upserted: Upserted = {}
     # One order for every transaction, so two enrichments sharing related titles cannot
     # deadlock on each other's fresh rows.
     for listed in sorted({t.key: t for ts in lists.values() for t in ts}.values(), key=sort_key):
-        related_id, is_new = enrichment.upsert_listed(conn, listed)
-        ids[listed.key] = related_id
-        if is_new:
-            created[listed.key] = related_id
+        upserted[listed.key] = enrichment.upsert_listed(conn, listed)
     for kind, titles in lists.items():
-        enrichment.record_relations(conn, item_id, kind, [(ids[t.key], t.position) for t in titles])
-    return created
+        related = [(upserted[t.key][0], t.position) for t in titles]
+        enrichment.record_relations(conn, item_id, kind, related)
+    return upserted
 
 
-def send_follow_ups(
-    lists: dict[RelationKind, list[ListedTitle]], created: dict[tuple[int, str], int]
-) -> None:
-    to_enrich, to_embed = follow_ups(lists, set(created))
+def send_follow_ups(lists: dict[RelationKind, list[ListedTitle]], upserted: Upserted) -> None:
+    to_enrich, to_embed = follow_ups(lists, {key: done for key, (_, done) in upserted.items()})
     for key in to_enrich:
-        enrich_item.send(created[key])
+        enrich_item.send(upserted[key][0])
     for key in to_embed:
-        embed_item.send(created[key])
+        embed_item.send(upserted[key][0])

@@ -1,10 +1,10 @@
 """scout_trending(period_key): record what TMDB says is trending this week (movies and shows).
 
 Trending titles are grab mode's candidates beside the titles related to what users liked. Each
-becomes an items row with its list facts; the ones new to us are sent to enrich_item (the lists
-are 20 titles each, so this cannot crawl: enrich_item records no relations for a title that is in
-no library). The run's rows are keyed by its period key, so a re-run adds nothing. Without TMDB
-configured there is nothing to ask: the run is skipped.
+becomes an items row with its list facts; the ones TMDB was not yet asked about are sent to
+enrich_item (the lists are 20 titles each, so this cannot crawl: enrich_item records no relations
+for a title that is in no library). The run's rows are keyed by its period key, so a re-run adds
+nothing. Without TMDB configured there is nothing to ask: the run is skipped.
 """
 
 from __future__ import annotations
@@ -45,18 +45,23 @@ def scout_trending(period_key: str) -> dict[str, object]:
     with resources.current().pool.connection() as conn, conn.transaction():
         ids: dict[tuple[int, str], int] = {}
         new_ids: list[int] = []
+        unasked: list[int] = []
         # In one order for every writer of items, so concurrent upserts cannot deadlock.
         for listed in sorted((t for ts in lists.values() for t in ts), key=sort_key):
-            item_id, created = enrichment.upsert_listed(conn, listed)
+            item_id, recorded = enrichment.upsert_listed(conn, listed)
             ids[listed.key] = item_id
-            if created:
+            if recorded == "created":
                 new_ids.append(item_id)
+            elif recorded != "asked":
+                # Known only from a related list or a webhook so far: trending, it is worth
+                # its details, whichever list named it first.
+                unasked.append(item_id)
         added = sum(
             trending.record(conn, period_key, WINDOW, [(ids[t.key], t.position) for t in titles])
             for titles in lists.values()
         )
         pruned = trending.prune(conn)
-    for item_id in new_ids:
+    for item_id in new_ids + unasked:
         enrich_item.send(item_id)
     counts = {media_type: len(titles) for media_type, titles in lists.items()}
     log.info(

@@ -10,6 +10,7 @@ import pytest
 from recommendarr.shared.domain.tmdb_lists import (
     RELATED_TO_ENRICH,
     ListedTitle,
+    Recorded,
     follow_ups,
     genre_names,
     parse_entry,
@@ -117,12 +118,44 @@ def listed(tmdb_id: int, position: int) -> ListedTitle:
     return ListedTitle(tmdb_id=tmdb_id, media_type="movie", title=str(tmdb_id), position=position)
 
 
-def test_only_new_titles_high_in_a_list_are_enriched_the_other_new_ones_embedded() -> None:
+def test_unasked_titles_high_in_a_list_are_enriched_the_other_new_ones_embedded() -> None:
     recommended = [listed(n, n) for n in range(RELATED_TO_ENRICH + 2)]
     # 6 is low in "recommended" but first in "similar"; 100 is new but low in "similar".
     similar = [listed(6, 0), listed(100, RELATED_TO_ENRICH)]
-    created = {(n, "movie") for n in (1, 4, 5, 6, 100)}
-    enrich, embed = follow_ups({"recommended": recommended, "similar": similar}, created)
-    assert enrich == [(1, "movie"), (4, "movie"), (6, "movie")]
+    recorded: dict[tuple[int, str], Recorded] = {
+        (0, "movie"): "asked",
+        (1, "movie"): "created",
+        (2, "movie"): "unasked",  # another library title's list created it, lower down
+        (3, "movie"): "filled",
+        (4, "movie"): "created",
+        (5, "movie"): "created",
+        (6, "movie"): "created",
+        (100, "movie"): "created",
+    }
+    enrich, embed = follow_ups({"recommended": recommended, "similar": similar}, recorded)
+    assert enrich == [(1, "movie"), (2, "movie"), (3, "movie"), (4, "movie"), (6, "movie")]
     assert embed == [(5, "movie"), (100, "movie")]
-    assert follow_ups({"recommended": recommended}, set()) == ([], [])
+    # Low in the list, a title that gained facts is embedded again; one that did not is left.
+    low = [listed(7, RELATED_TO_ENRICH), listed(8, RELATED_TO_ENRICH + 1)]
+    assert follow_ups({"similar": low}, {(7, "movie"): "filled", (8, "movie"): "unasked"}) == (
+        [],
+        [(7, "movie")],
+    )
+    asked: dict[tuple[int, str], Recorded] = {key: "asked" for key in recorded}
+    assert follow_ups({"recommended": recommended}, asked) == ([], [])
+
+
+def test_which_title_created_a_related_title_does_not_decide_its_enrichment() -> None:
+    """Two library titles list the same title, one low and one high: it is enriched once the
+    high listing is recorded, whichever of the two is recorded first."""
+    low, high = [listed(9, RELATED_TO_ENRICH + 3)], [listed(9, 0)]
+    first_low = (
+        follow_ups({"similar": low}, {(9, "movie"): "created"}),
+        follow_ups({"similar": high}, {(9, "movie"): "unasked"}),
+    )
+    first_high = (
+        follow_ups({"similar": high}, {(9, "movie"): "created"}),
+        follow_ups({"similar": low}, {(9, "movie"): "unasked"}),
+    )
+    assert [enrich for pair in first_low for enrich in pair[0]] == [(9, "movie")]
+    assert [enrich for pair in first_high for enrich in pair[0]] == [(9, "movie")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,12 +11,13 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 
 from recommendarr.broker import broker
-from recommendarr.functions.enrich_item import enrich_item
+from recommendarr.functions.enrich_item import enrich_item, record_relations, send_follow_ups
 from recommendarr.shared import db
 from recommendarr.shared.clients.tmdb import TmdbClient
+from recommendarr.shared.domain.tmdb_lists import ListedTitle, related_lists
 from recommendarr.shared.resources import Resources
 from recommendarr.shared.store import items, libraries
-from tests.conftest import run_queued, table_counts
+from tests.conftest import fixture_bytes, run_queued, table_counts
 from tests.fake_tmdb import FakeTmdb, installed_fake_tmdb
 from tests.helpers import SERVER_ID, seed_library
 
@@ -164,10 +166,54 @@ def test_known_titles_keep_their_richer_facts(conn: db.Connection, tmdb: TmdbCli
         "genres": ["Mystery"],
         "vote_count": 16012,
     }
-    # Neither was created by this enrichment, so neither is sent anywhere.
+    # Interstellar's details are fetched, so it is sent nowhere. TMDB was never asked about The
+    # Prestige, and it heads the similar list: it is enriched like the new Dark Knight.
     assert sorted(queued_calls()) == sorted(
-        [("embed_item", (source,)), ("enrich_item", (item_id_of(conn, DARK_KNIGHT),))]
+        [
+            ("embed_item", (source,)),
+            ("enrich_item", (item_id_of(conn, DARK_KNIGHT),)),
+            ("enrich_item", (prestige,)),
+        ]
     )
+
+
+def test_a_title_another_list_created_low_down_is_enriched_when_this_one_lists_it_high(
+    conn: db.Connection, tmdb: TmdbClient
+) -> None:
+    """Which library title's enrichment runs first must not decide whether a related title
+    gets its details: the related lists of a household's titles overlap."""
+    other = in_library(conn, 603, "The Matrix")
+    low = ListedTitle(tmdb_id=PRESTIGE, media_type="movie", title="The Prestige", position=12)
+    upserted = record_relations(conn, other, {"recommended": [low]})
+    conn.commit()
+    send_follow_ups({"recommended": [low]}, upserted)
+    prestige = item_id_of(conn, PRESTIGE)
+    assert queued_calls() == [("embed_item", (prestige,))]  # too low in The Matrix's list
+    run_queued()
+    source = in_library(conn, INCEPTION, "Inception")
+    enrich_item(source)
+    assert ("enrich_item", (prestige,)) in queued_calls()  # first in Inception's similar list
+
+
+def test_tmdb_is_asked_about_a_related_title_it_lacks_only_once(
+    conn: db.Connection, tmdb: TmdbClient
+) -> None:
+    source = in_library(conn, INCEPTION, "Inception")
+    enrich_item(source)
+    run_queued()  # TMDB has none of the three related titles
+    asked = [s.path for s in FakeTmdb.seen]
+    assert sorted(asked) == ["/3/movie/1124", "/3/movie/155", "/3/movie/157336", "/3/movie/27205"]
+    missing = conn.execute("SELECT count(*) AS n FROM items WHERE tmdb_missing_at IS NOT NULL")
+    assert missing.fetchone() == {"n": 3}
+    # Another library title lists them too: they are not sent to TMDB again.
+    other = in_library(conn, 603, "The Matrix")
+    lists = related_lists(
+        "movie", INCEPTION, json.loads(fixture_bytes("tmdb/movie_details_append.json"))
+    )
+    upserted = record_relations(conn, other, lists)
+    conn.commit()
+    send_follow_ups(lists, upserted)
+    assert queued_calls() == []
 
 
 def test_a_relation_tmdb_stops_listing_is_dropped(conn: db.Connection, tmdb: TmdbClient) -> None:

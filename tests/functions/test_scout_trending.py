@@ -107,14 +107,18 @@ def test_a_second_run_changes_nothing(conn: db.Connection, tmdb: TmdbClient) -> 
     } == before
 
 
-def test_the_next_period_adds_its_rows_and_enriches_no_known_title(
+def test_the_next_period_adds_its_rows_and_asks_tmdb_about_no_title_twice(
     conn: db.Connection, tmdb: TmdbClient
 ) -> None:
     known, _ = items.ensure_item(conn, 155, "movie", "The Dark Knight", 2008, ["Action"])
+    fetched, _ = items.ensure_item(conn, 693134, "movie", "Dune: Part Two", 2024, ["Drama"])
+    conn.execute("UPDATE items SET fetched_at = now() WHERE id = %s", (fetched,))
     conn.commit()
     scout_trending("scout_trending:7")
-    assert (known,) not in [args for _, args in queued_calls("embeddings")]
-    run_queued()
+    sent = [args for _, args in queued_calls("embeddings")]
+    # Known from a webhook only, the trending title is worth its details; a fetched one is not.
+    assert (known,) in sent and (fetched,) not in sent
+    run_queued()  # TMDB has no details for any of them
     scout_trending("scout_trending:8")
     assert sum(queued().values()) == 0
     assert len(trending_rows(conn)) == 2 * len(TRENDING)

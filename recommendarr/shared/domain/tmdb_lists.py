@@ -29,10 +29,14 @@ RELATION_BLOCKS: tuple[tuple[RelationKind, str], ...] = (
     ("recommended", "recommendations"),
     ("similar", "similar"),
 )
-# Of a library title's related titles, the ones new to us and this high in TMDB's list are
-# enriched; the rest are embedded from the list's facts. Enriching them all would multiply
-# TMDB calls by forty per library title for titles nobody may ever want.
+# Of a library title's related titles, the ones TMDB was not yet asked about and this high in
+# its list are enriched; the rest are embedded from the list's facts. Enriching them all would
+# multiply TMDB calls by forty per library title for titles nobody may ever want.
 RELATED_TO_ENRICH = 5
+# What recording a list entry found or did: a new title (`created`); a title known only from
+# lists or webhooks that gained facts it lacked (`filled`) or did not (`unasked`); a title TMDB
+# was already asked about (`asked`: its details were fetched, or TMDB answered it has none).
+Recorded = Literal["created", "filled", "unasked", "asked"]
 
 MOVIE_GENRES: Mapping[int, str] = {
     28: "Action",
@@ -179,22 +183,26 @@ def related_lists(
 
 
 def follow_ups(
-    lists: Mapping[RelationKind, Sequence[ListedTitle]], created: set[tuple[int, str]]
+    lists: Mapping[RelationKind, Sequence[ListedTitle]],
+    recorded: Mapping[tuple[int, str], Recorded],
 ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """(to enrich, to embed) among the titles this recording created.
+    """(to enrich, to embed) among the listed titles, by what recording each one did.
 
-    New titles in the top RELATED_TO_ENRICH places of either list are enriched; every other new
-    title is embedded from what the list said, so that no title is left without a vector (which
-    would make reconcile_derived enrich it anyway, and so crawl TMDB one hop further).
+    A title TMDB was not yet asked about is enriched when it is in the top RELATED_TO_ENRICH
+    places of either list, whichever enrichment created it: the related titles of many library
+    titles overlap, and the order they are enriched in must not decide which ones get their
+    details. Every other title whose facts this recording set is embedded from what the list
+    said, so that none is left without a vector that matches its facts (a missing one would
+    make reconcile_derived enrich it anyway, and so crawl TMDB one hop further).
     """
     enrich: dict[tuple[int, str], None] = {}
     for titles in lists.values():
         for listed in titles:
-            if listed.key in created and listed.position < RELATED_TO_ENRICH:
+            if listed.position < RELATED_TO_ENRICH and recorded.get(listed.key, "asked") != "asked":
                 enrich.setdefault(listed.key, None)
     embed: dict[tuple[int, str], None] = {}
     for titles in lists.values():
         for listed in titles:
-            if listed.key in created and listed.key not in enrich:
+            if recorded.get(listed.key) in ("created", "filled") and listed.key not in enrich:
                 embed.setdefault(listed.key, None)
     return list(enrich), list(embed)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from recommendarr.shared.db import Connection
 from recommendarr.shared.domain.item_text import ItemFacts
 from recommendarr.shared.domain.tmdb_facts import TmdbExtras
-from recommendarr.shared.domain.tmdb_lists import ListedTitle
+from recommendarr.shared.domain.tmdb_lists import ListedTitle, Recorded
 from recommendarr.shared.store.items import ITEM_COLUMNS, facts_from_row
 
 
@@ -94,8 +94,8 @@ def non_empty(values: Sequence[str]) -> list[str] | None:
     return list(values) or None
 
 
-def upsert_listed(conn: Connection, listed: ListedTitle) -> tuple[int, bool]:
-    """The title's id, and whether this call created it.
+def upsert_listed(conn: Connection, listed: ListedTitle) -> tuple[int, Recorded]:
+    """The title's id, and what recording the entry found or did (tmdb_lists.Recorded).
 
     An existing title only gains what it lacks, and only until enrich_item has fetched its
     details: a list entry never overwrites what a webhook, the details or an earlier list said.
@@ -120,7 +120,7 @@ def upsert_listed(conn: Connection, listed: ListedTitle) -> tuple[int, bool]:
         ),
     ).fetchone()
     if created is not None:
-        return int(created["id"]), True
+        return int(created["id"]), "created"
     existing = conn.execute(
         "UPDATE items i SET year = coalesce(i.year, l.year), "
         "genres = CASE WHEN i.genres = '{}' THEN l.genres ELSE i.genres END, "
@@ -158,13 +158,20 @@ def upsert_listed(conn: Connection, listed: ListedTitle) -> tuple[int, bool]:
             "popularity": listed.popularity,
         },
     ).fetchone()
-    if existing is None:
-        existing = conn.execute(
-            "SELECT id FROM items WHERE tmdb_id = %s AND media_type = %s",
-            (listed.tmdb_id, listed.media_type),
-        ).fetchone()
-    assert existing is not None
-    return int(existing["id"]), False
+    if existing is not None:
+        return int(existing["id"]), "filled"
+    known = conn.execute(
+        "SELECT id, (fetched_at IS NOT NULL OR tmdb_missing_at IS NOT NULL) AS asked FROM items "
+        "WHERE tmdb_id = %s AND media_type = %s",
+        (listed.tmdb_id, listed.media_type),
+    ).fetchone()
+    assert known is not None
+    return int(known["id"]), "asked" if known["asked"] else "unasked"
+
+
+def record_missing(conn: Connection, item_id: int) -> None:
+    """TMDB answered that it has no details for the title: no list naming it asks again."""
+    conn.execute("UPDATE items SET tmdb_missing_at = now() WHERE id = %s", (item_id,))
 
 
 def record_relations(
