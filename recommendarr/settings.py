@@ -129,6 +129,12 @@ class Settings(BaseSettings):
         le=10_000_000,
         validation_alias=AliasChoices("RECOMMENDARR_VECTOR_CACHE_SIZE"),
     )
+    # A ranking that finds most of its titles unknown to the server's taste model asks for one
+    # early refit, at least this long (or five fits' time) after the last fit: a server that
+    # keeps growing (a history backfill) is not refitting and re-ranking everyone without pause.
+    refit_min_interval_s: float = Field(
+        default=60.0, ge=0, le=86_400, validation_alias=env("RECOMMENDARR_REFIT_MIN_INTERVAL_S")
+    )
     webhook_rate_per_second: float = Field(
         default=2000.0, gt=0, validation_alias=env("RECOMMENDARR_WEBHOOK_RATE_LIMIT")
     )

@@ -63,6 +63,9 @@ def demo_settings(settings: Settings, upstreams: SimulatedUpstreams) -> Settings
         "radarr": [],
         "sonarr": [],
         "seerr_url": None,
+        # The demo fits the model itself once the history is in; a refit the replay asks for
+        # early would otherwise hold the demo for the interval (its fits take milliseconds).
+        "refit_min_interval_s": 0.0,
     }
     if settings.admin_token is None:
         update["admin_token"] = SecretStr(secrets.new_token(""))

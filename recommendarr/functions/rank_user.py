@@ -78,7 +78,6 @@ REFINE = 300
 REDISCOVER_POOL = 100
 SCORED_CANDIDATES = 1000
 REFIT_BELOW_COVERAGE = 0.9
-REFIT_MIN_INTERVAL_S = 60.0
 REFIT_FITS_APART = 5.0
 
 
@@ -136,7 +135,9 @@ def rank_now(
         if coverage >= REFIT_BELOW_COVERAGE:
             return None
         model_id = fitted[0] if fitted else None
-        delay_s = taste_models.request_refit(conn, model_id, REFIT_MIN_INTERVAL_S, REFIT_FITS_APART)
+        delay_s = taste_models.request_refit(
+            conn, model_id, res.settings.refit_min_interval_s, REFIT_FITS_APART
+        )
     return None if delay_s is None else (taste_models.refit_key(model_id), delay_s)
 
 

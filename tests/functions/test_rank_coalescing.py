@@ -12,9 +12,9 @@ from recommendarr.broker import broker
 from recommendarr.functions.embed_item import embed_item
 from recommendarr.functions.fit_taste_model import fit_taste_model
 from recommendarr.functions.on_watch_event import on_watch_event
-from recommendarr.functions.rank_user import REFIT_MIN_INTERVAL_S, rank_user
+from recommendarr.functions.rank_user import rank_user
 from recommendarr.functions.reconcile_derived import reconcile_derived
-from recommendarr.shared import db
+from recommendarr.shared import db, resources
 from tests.conftest import queued, run_queued
 from tests.helpers import FACTS, add_user, record_inbox, seed_library, watch
 
@@ -82,7 +82,8 @@ def test_new_titles_ask_for_one_refit_per_model_spaced_after_the_last_fit(
     assert refit.args == (f"coverage:{model_id}",)
     eta_ms = int(refit.options["eta"]) - int(time.time() * 1000)
     # Fitted a moment ago: the refit waits out the minimum interval, not a fit's duration.
-    assert REFIT_MIN_INTERVAL_S * 1000 - 10_000 < eta_ms <= REFIT_MIN_INTERVAL_S * 1000
+    interval_ms = resources.current().settings.refit_min_interval_s * 1000
+    assert interval_ms - 10_000 < eta_ms <= interval_ms
     assert queued() == EMPTY
 
 
