@@ -17,6 +17,7 @@ the list gave them facts. A library title enriched before relations were recorde
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import dramatiq
 
@@ -94,13 +95,19 @@ def enrich(tmdb: TmdbClient, state: EnrichmentState) -> bool:
         embed_item.send(state.item_id)
         raise
     lists = related_lists(state.media_type, state.tmdb_id, details) if state.in_library else {}
-    with resources.current().pool.connection() as conn, conn.transaction():
-        recorded = enrichment.record_details(conn, state.item_id, facts, extras)
-        upserted = record_relations(conn, state.item_id, lists) if recorded else {}
-    if not recorded:
+    try:
+        with resources.current().pool.connection() as conn, conn.transaction():
+            upserted = record_relations(
+                conn,
+                state,
+                lists,
+                lambda: enrichment.record_details(conn, state.item_id, facts, extras),
+            )
+    except TitleVanishedError:
         log.warning("item %s vanished while TMDB was asked about it", state.item_id)
+        return False
     send_follow_ups(lists, upserted)
-    return recorded
+    return True
 
 
 def relate(tmdb: TmdbClient, state: EnrichmentState) -> None:
@@ -111,30 +118,55 @@ def relate(tmdb: TmdbClient, state: EnrichmentState) -> None:
         log.warning("TMDB has no %s %s; no related titles", state.media_type, state.tmdb_id)
         return
     lists = related_lists(state.media_type, state.tmdb_id, details)
-    with resources.current().pool.connection() as conn, conn.transaction():
-        if not enrichment.item_exists(conn, state.item_id):
-            return
-        upserted = record_relations(conn, state.item_id, lists)
+    try:
+        with resources.current().pool.connection() as conn, conn.transaction():
+            upserted = record_relations(
+                conn, state, lists, lambda: enrichment.lock_item(conn, state.item_id)
+            )
+    except TitleVanishedError:
+        return
     send_follow_ups(lists, upserted)
 
 
 Upserted = dict[tuple[int, str], tuple[int, Recorded]]
 
 
+class TitleVanishedError(Exception):
+    """The title was removed while TMDB was asked about it: its transaction writes nothing."""
+
+
 def record_relations(
-    conn: Connection, item_id: int, lists: dict[RelationKind, list[ListedTitle]]
+    conn: Connection,
+    state: EnrichmentState,
+    lists: dict[RelationKind, list[ListedTitle]],
+    write_title: Callable[[], bool],
 ) -> Upserted:
-    """Upsert the related titles and record the relations; each title's id and what recording
-    it did."""
+    """Write the title (`write_title`, False when it is gone), upsert its related titles and
+    record its relations; each related title's id and what recording it did.
+
+    Every row is locked in one order of (tmdb id, media type), the title's own among its related
+    titles', in every such transaction: an enrichment that held its own title while upserting
+    related ones would deadlock with one listing that title while holding a title it lists.
+    """
+    own = (state.tmdb_id, state.media_type)
     upserted: Upserted = {}
-    # One order for every transaction, so two enrichments sharing related titles cannot
-    # deadlock on each other's fresh rows.
+    written = False
     for listed in sorted({t.key: t for ts in lists.values() for t in ts}.values(), key=sort_key):
+        if not written and own < listed.key:
+            written = write_or_vanish(write_title)
         upserted[listed.key] = enrichment.upsert_listed(conn, listed)
+    if not written:
+        write_or_vanish(write_title)
     for kind, titles in lists.items():
         related = [(upserted[t.key][0], t.position) for t in titles]
-        enrichment.record_relations(conn, item_id, kind, related)
+        enrichment.record_relations(conn, state.item_id, kind, related)
     return upserted
+
+
+def write_or_vanish(write_title: Callable[[], bool]) -> bool:
+    if not write_title():
+        raise TitleVanishedError
+    return True
 
 
 def send_follow_ups(lists: dict[RelationKind, list[ListedTitle]], upserted: Upserted) -> None:

@@ -11,12 +11,17 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 
 from recommendarr.broker import broker
-from recommendarr.functions.enrich_item import enrich_item, record_relations, send_follow_ups
-from recommendarr.shared import db
+from recommendarr.functions.enrich_item import (
+    enrich,
+    enrich_item,
+    record_relations,
+    send_follow_ups,
+)
+from recommendarr.shared import db, resources
 from recommendarr.shared.clients.tmdb import TmdbClient
-from recommendarr.shared.domain.tmdb_lists import ListedTitle, related_lists
+from recommendarr.shared.domain.tmdb_lists import ListedTitle, RelationKind, related_lists
 from recommendarr.shared.resources import Resources
-from recommendarr.shared.store import items, libraries
+from recommendarr.shared.store import enrichment, items, libraries
 from tests.conftest import fixture_bytes, run_queued, table_counts
 from tests.fake_tmdb import FakeTmdb, installed_fake_tmdb
 from tests.helpers import SERVER_ID, seed_library
@@ -61,6 +66,17 @@ def relations(conn: db.Connection) -> list[tuple[int, int, str, int]]:
         "JOIN items o ON o.id = r.related_item_id ORDER BY 1, 3, 4"
     ).fetchall()
     return [(r["source"], r["other"], r["kind"], r["position"]) for r in rows]
+
+
+def lists_by(
+    conn: db.Connection, item_id: int, lists: dict[RelationKind, list[ListedTitle]]
+) -> None:
+    """What enrich_item records when TMDB lists these titles for the item, and sends after."""
+    state = enrichment.read_state(conn, item_id, 7, resources.current().embedder.model_name)
+    assert state is not None
+    upserted = record_relations(conn, state, lists, lambda: True)
+    conn.commit()
+    send_follow_ups(lists, upserted)
 
 
 def everything(conn: db.Connection) -> dict[str, Any]:
@@ -184,9 +200,7 @@ def test_a_title_another_list_created_low_down_is_enriched_when_this_one_lists_i
     gets its details: the related lists of a household's titles overlap."""
     other = in_library(conn, 603, "The Matrix")
     low = ListedTitle(tmdb_id=PRESTIGE, media_type="movie", title="The Prestige", position=12)
-    upserted = record_relations(conn, other, {"recommended": [low]})
-    conn.commit()
-    send_follow_ups({"recommended": [low]}, upserted)
+    lists_by(conn, other, {"recommended": [low]})
     prestige = item_id_of(conn, PRESTIGE)
     assert queued_calls() == [("embed_item", (prestige,))]  # too low in The Matrix's list
     run_queued()
@@ -210,9 +224,7 @@ def test_tmdb_is_asked_about_a_related_title_it_lacks_only_once(
     lists = related_lists(
         "movie", INCEPTION, json.loads(fixture_bytes("tmdb/movie_details_append.json"))
     )
-    upserted = record_relations(conn, other, lists)
-    conn.commit()
-    send_follow_ups(lists, upserted)
+    lists_by(conn, other, lists)
     assert queued_calls() == []
 
 
@@ -229,3 +241,17 @@ def test_a_relation_tmdb_stops_listing_is_dropped(conn: db.Connection, tmdb: Tmd
     conn.commit()
     enrich_item(source)
     assert relations(conn) == EXPECTED
+
+
+def test_a_title_removed_while_tmdb_was_asked_writes_nothing(
+    conn: db.Connection, tmdb: TmdbClient
+) -> None:
+    source = in_library(conn, INCEPTION, "Inception")
+    state = enrichment.read_state(conn, source, 7, resources.current().embedder.model_name)
+    assert state is not None and state.in_library
+    conn.execute("DELETE FROM items WHERE id = %s", (source,))
+    conn.commit()
+    assert enrich(tmdb, state) is False
+    # Its related titles (two of them sort before it, one after) were rolled back with it.
+    assert table_counts(conn)["items"] == 0 and relations(conn) == []
+    assert queued_calls() == []
