@@ -125,6 +125,7 @@ def apply_snapshot(conn: Connection, snapshot: ServerSnapshot) -> Outcome:
         conn, info.kind, info.machine_id, info.name, snapshot.owner_key
     )
     overrides = sync_store.domain_overrides(conn, server_id)
+    item_ids = record_title_rows(conn, snapshot, outcome)
     library_ids: dict[str, int] = {}
     for library in snapshot.libraries:
         titles = snapshot.items.get(library.key, [])
@@ -133,14 +134,44 @@ def apply_snapshot(conn: Connection, snapshot: ServerSnapshot) -> Outcome:
             conn, server_id, library.key, library.name, library.kind, domain
         )
         library_ids[library.key] = library_id
-        record_titles(conn, library_id, titles, outcome)
+        record_titles(conn, library_id, titles, item_ids, outcome)
     outcome.libraries = len(library_ids)
     record_access(conn, server_id, snapshot, library_ids, outcome)
     return outcome
 
 
+def record_title_rows(
+    conn: Connection, snapshot: ServerSnapshot, outcome: Outcome
+) -> dict[tuple[int, str], int]:
+    """The items row of every title with a TMDB id, by (tmdb id, media type). Written in the
+    order of those keys, as enrich_item writes its related titles: a sync that adds titles
+    while the enrichments of earlier ones run cannot deadlock with them."""
+    listed: dict[tuple[int, str], list[LibraryItem]] = {}
+    for library in snapshot.libraries:
+        for title in snapshot.items.get(library.key, []):
+            if title.tmdb_id is not None:
+                listed.setdefault((title.tmdb_id, title.media_type), []).append(title)
+    item_ids: dict[tuple[int, str], int] = {}
+    for key in sorted(listed):
+        first = listed[key][0]
+        item_id, created = items.ensure_item(
+            conn, key[0], first.media_type, first.title, first.year, first.genres
+        )
+        for title in listed[key]:  # each library's copy may know an id the others lack
+            tvdb_id = title.tvdb_id if title.media_type == "tv" else None
+            sync_store.fill_external_ids(conn, item_id, title.imdb_id, tvdb_id)
+        if created:
+            outcome.new_item_ids.append(item_id)
+        item_ids[key] = item_id
+    return item_ids
+
+
 def record_titles(
-    conn: Connection, library_id: int, titles: list[LibraryItem], outcome: Outcome
+    conn: Connection,
+    library_id: int,
+    titles: list[LibraryItem],
+    item_ids: dict[tuple[int, str], int],
+    outcome: Outcome,
 ) -> None:
     """Titles with a TMDB id are stored; the others are counted as unmapped (a legacy agent
     without TMDB guids) and left to the webhook mapper, whose rows a sync does not remove."""
@@ -148,13 +179,7 @@ def record_titles(
         if title.tmdb_id is None:
             outcome.unmapped += 1
             continue
-        item_id, created = items.ensure_item(
-            conn, title.tmdb_id, title.media_type, title.title, title.year, title.genres
-        )
-        tvdb_id = title.tvdb_id if title.media_type == "tv" else None
-        sync_store.fill_external_ids(conn, item_id, title.imdb_id, tvdb_id)
-        if created:
-            outcome.new_item_ids.append(item_id)
+        item_id = item_ids[(title.tmdb_id, title.media_type)]
         changed = sync_store.upsert_library_item(
             conn,
             library_id,

@@ -143,6 +143,16 @@ def test_titles_are_mapped_by_tmdb_guid_with_their_file_facts(
     assert (breaking_bad["imdb_id"], breaking_bad["tvdb_id"]) == ("tt0903747", 81189)
 
 
+def test_title_rows_are_written_in_the_order_of_their_keys(conn: db.Connection, plex: Plex) -> None:
+    """As enrich_item writes a title's related titles: a sync that adds titles while earlier
+    ones are enriched takes their rows in the same order, so the two cannot deadlock."""
+    sync_library("p")
+    rows = conn.execute("SELECT tmdb_id, media_type FROM items ORDER BY id").fetchall()
+    keys = [(r["tmdb_id"], r["media_type"]) for r in rows]
+    # The server lists the movies library (27205, 693134) before the shows (1396).
+    assert keys == [(1396, "tv"), (27205, "movie"), (693134, "movie")]
+
+
 def test_new_titles_are_enriched_after_the_commit(conn: db.Connection, plex: Plex) -> None:
     sync_library("p")
     assert queued()["embeddings"] == 3  # enrich_item for each new title
