@@ -153,7 +153,8 @@ def record_relations(
     written = False
     for listed in sorted({t.key: t for ts in lists.values() for t in ts}.values(), key=sort_key):
         if not written and own < listed.key:
-            written = write_or_vanish(write_title)
+            write_or_vanish(write_title)
+            written = True
         upserted[listed.key] = enrichment.upsert_listed(conn, listed)
     if not written:
         write_or_vanish(write_title)
@@ -163,10 +164,9 @@ def record_relations(
     return upserted
 
 
-def write_or_vanish(write_title: Callable[[], bool]) -> bool:
+def write_or_vanish(write_title: Callable[[], bool]) -> None:
     if not write_title():
         raise TitleVanishedError
-    return True
 
 
 def send_follow_ups(lists: dict[RelationKind, list[ListedTitle]], upserted: Upserted) -> None:

@@ -121,27 +121,7 @@ def upsert_listed(conn: Connection, listed: ListedTitle) -> tuple[int, Recorded]
     ).fetchone()
     if created is not None:
         return int(created["id"]), "created"
-    # A row another transaction holds is skipped, not waited for: an enrichment locks its own
-    # title first and then upserts its related titles, so two enrichments listing each other's
-    # titles would otherwise deadlock. The holder is writing the title's facts anyway; a skipped
-    # title reads as not asked about yet, so at worst it is sent to enrich_item once more.
     existing = conn.execute(
-        "WITH l AS (SELECT %(year)s::integer AS year, %(genres)s::text[] AS genres, "
-        "  %(language)s::text AS language, %(overview)s::text AS overview, "
-        "  %(poster_path)s::text AS poster_path, %(vote_average)s::real AS vote_average, "
-        "  %(vote_count)s::integer AS vote_count, %(popularity)s::real AS popularity), "
-        "target AS (SELECT i.id FROM items i, l "
-        "  WHERE i.tmdb_id = %(tmdb_id)s AND i.media_type = %(media_type)s "
-        "  AND i.fetched_at IS NULL "
-        "  AND ((i.year IS NULL AND l.year IS NOT NULL) "
-        "    OR (i.genres = '{}' AND l.genres <> '{}') "
-        "    OR (i.language IS NULL AND l.language IS NOT NULL) "
-        "    OR (i.overview IS NULL AND l.overview IS NOT NULL) "
-        "    OR (i.poster_path IS NULL AND l.poster_path IS NOT NULL) "
-        "    OR (i.vote_average IS NULL AND l.vote_average IS NOT NULL) "
-        "    OR (i.vote_count IS NULL AND l.vote_count IS NOT NULL) "
-        "    OR (i.popularity IS NULL AND l.popularity IS NOT NULL)) "
-        "  FOR UPDATE OF i SKIP LOCKED) "
         "UPDATE items i SET year = coalesce(i.year, l.year), "
         "genres = CASE WHEN i.genres = '{}' THEN l.genres ELSE i.genres END, "
         "language = coalesce(i.language, l.language), "
@@ -150,7 +130,20 @@ def upsert_listed(conn: Connection, listed: ListedTitle) -> tuple[int, Recorded]
         "vote_average = coalesce(i.vote_average, l.vote_average), "
         "vote_count = coalesce(i.vote_count, l.vote_count), "
         "popularity = coalesce(i.popularity, l.popularity) "
-        "FROM l, target WHERE i.id = target.id "
+        "FROM (SELECT %(year)s::integer AS year, %(genres)s::text[] AS genres, "
+        "  %(language)s::text AS language, %(overview)s::text AS overview, "
+        "  %(poster_path)s::text AS poster_path, %(vote_average)s::real AS vote_average, "
+        "  %(vote_count)s::integer AS vote_count, %(popularity)s::real AS popularity) l "
+        "WHERE i.tmdb_id = %(tmdb_id)s AND i.media_type = %(media_type)s "
+        "AND i.fetched_at IS NULL "
+        "AND ((i.year IS NULL AND l.year IS NOT NULL) "
+        "  OR (i.genres = '{}' AND l.genres <> '{}') "
+        "  OR (i.language IS NULL AND l.language IS NOT NULL) "
+        "  OR (i.overview IS NULL AND l.overview IS NOT NULL) "
+        "  OR (i.poster_path IS NULL AND l.poster_path IS NOT NULL) "
+        "  OR (i.vote_average IS NULL AND l.vote_average IS NOT NULL) "
+        "  OR (i.vote_count IS NULL AND l.vote_count IS NOT NULL) "
+        "  OR (i.popularity IS NULL AND l.popularity IS NOT NULL)) "
         "RETURNING i.id",
         {
             "tmdb_id": listed.tmdb_id,
